@@ -1,0 +1,1 @@
+"""Processing blocks: manifests, typed arguments, finding blocks, and the block API (rune_block.h)."""

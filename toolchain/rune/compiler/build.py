@@ -1,0 +1,66 @@
+"""`rune build`: Runefile -> checked pipeline -> C glue -> wasm -> .rune."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from rune.compiler.checker import check
+from rune.compiler.codegen import generate
+from rune.compiler.manifest import build_manifest
+from rune.compiler.pipeline import Pipeline
+from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES, WasmModule, compile_module
+from rune.container.rune_file import write_rune
+from rune.diagnostics import RuneError, display_path
+from rune.runefile import find_runefile, load_runefile
+from rune.runefile.document import StageKind
+
+
+@dataclass
+class BuildResult:
+    path: Path | None
+    data: bytes
+    manifest: dict
+    pipeline: Pipeline
+    module: WasmModule
+    seconds: float
+    code_bytes: int  # the .rune's size without models and resources
+    notes: list[str] = field(default_factory=list)
+
+
+def default_name(runefile: Path) -> str:
+    return runefile.resolve().parent.name or "rune"
+
+
+def build(path: Path | str, output: Path | str | None = None, name: str | None = None, *,
+          memory_limit: int = DEFAULT_MEMORY_LIMIT, stack_bytes: int = DEFAULT_STACK_BYTES,
+          log: Callable[[str], None] | None = None, write: bool = True) -> BuildResult:
+    started = time.perf_counter()
+    log = log or (lambda message: None)
+    runefile = find_runefile(path)
+    name = name or default_name(runefile)
+    pipeline = check(load_runefile(runefile))
+    for note in pipeline.notes:
+        log(note)
+    generated = generate(pipeline, name)
+    module = compile_module(generated.files, [b.folder for b in generated.blocks], stack_bytes=stack_bytes,
+                            memory_limit=memory_limit, log=log)
+    manifest = build_manifest(pipeline, generated, module, name)
+    models = [(s.name, s.model_data) for s in pipeline.of_kind(StageKind.MODEL)]
+    resources = [(r.name, r.data) for r in pipeline.resources.values()]
+    data = write_rune(module.data, manifest, models, resources)
+    payload = sum(len(m) for _, m in models) + sum(len(r) for _, r in resources)
+    target = None
+    if write:
+        target = Path(output) if output else runefile.resolve().parent / f"{name}.rune"
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            tmp = target.with_name(target.name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+        except OSError as e:
+            raise RuneError(f"cannot write {display_path(target)}: {e.strerror}") from None
+    return BuildResult(target, data, manifest, pipeline, module, time.perf_counter() - started,
+                       len(data) - payload, pipeline.notes)

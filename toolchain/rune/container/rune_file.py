@@ -1,0 +1,114 @@
+"""The .rune file: one WebAssembly module with the rune's manifest, models and resources in
+named custom sections (docs/abi.md, "The .rune container").
+
+    rune.manifest          JSON: the pipeline, capabilities, models, outputs, memory, versions
+    rune.model.<stage>     a model's .tflite bytes, 16-byte aligned in the file
+    rune.resource.<name>   a resource's bytes
+
+Readers skip sections they do not know, so later versions can add sections (a device engine's
+plan, signatures) without breaking older hosts; the manifest's "format" changes only when an
+older reader could misread a rune.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from rune.container import wasm
+
+FORMAT_VERSION = 1
+MANIFEST_SECTION = "rune.manifest"
+MODEL_PREFIX = "rune.model."
+RESOURCE_PREFIX = "rune.resource."
+MODEL_ALIGNMENT = 16
+
+
+class RuneFileError(ValueError):
+    """The file is not a usable .rune."""
+
+
+@dataclass
+class RuneFile:
+    data: bytes  # the whole file: a valid wasm module
+    manifest: dict
+    sections: dict[str, wasm.Section]
+
+    @classmethod
+    def load(cls, path: Path | str) -> "RuneFile":
+        path = Path(path)
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise RuneFileError(f"cannot read {path}: {e.strerror}") from None
+        return cls.from_bytes(data, str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, name: str = "the rune") -> "RuneFile":
+        try:
+            sections = wasm.custom_sections(data)
+        except wasm.WasmError as e:
+            raise RuneFileError(f"{name} is not a valid .rune: {e}") from None
+        if MANIFEST_SECTION not in sections:
+            raise RuneFileError(f"{name} is a WebAssembly module but not a rune (it has no {MANIFEST_SECTION})")
+        def content(section: wasm.Section) -> bytes:
+            return data[section.content_start:section.payload_end]
+
+        try:
+            manifest = json.loads(content(sections[MANIFEST_SECTION]).decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise RuneFileError(f"{name} has a corrupted manifest: {e}") from None
+        if not isinstance(manifest, dict) or not isinstance(manifest.get("format"), int):
+            raise RuneFileError(f"{name} has a manifest without a format version")
+        if manifest["format"] > FORMAT_VERSION:
+            raise RuneFileError(f"{name} uses .rune format {manifest['format']}; this Rune reads format "
+                                f"{FORMAT_VERSION} and older (upgrade Rune)")
+        rune = cls(data, manifest, sections)
+        rune.verify(name)
+        return rune
+
+    def verify(self, name: str) -> None:
+        for key in ("name", "abi", "stages", "capabilities", "models", "outputs", "memory"):
+            if key not in self.manifest:
+                raise RuneFileError(f"{name}: the manifest lacks '{key}'")
+        for model in self.manifest["models"]:
+            if model.get("section") not in self.sections:
+                raise RuneFileError(f"{name}: the model of stage '{model.get('stage')}' is missing")
+            if hashlib.sha256(self.section_bytes(model["section"])).hexdigest() != model.get("sha256"):
+                raise RuneFileError(f"{name}: the model of stage '{model.get('stage')}' is corrupted "
+                                    f"(its checksum does not match)")
+
+    @property
+    def name(self) -> str:
+        return self.manifest["name"]
+
+    def section_bytes(self, name: str) -> bytes:
+        section = self.sections[name]
+        return self.data[section.content_start:section.payload_end]
+
+    def model_bytes(self, index: int) -> bytes:
+        return self.section_bytes(self.manifest["models"][index]["section"])
+
+    def resource_bytes(self, name: str) -> bytes:
+        return self.section_bytes(RESOURCE_PREFIX + name)
+
+    def model_offset(self, index: int) -> int:
+        """Where a model's bytes start in the file (aligned, so a device can use them in place)."""
+        return self.sections[self.manifest["models"][index]["section"]].content_start
+
+
+def write_rune(module: bytes, manifest: dict, models: list[tuple[str, bytes]],
+               resources: list[tuple[str, bytes]]) -> bytes:
+    """Assemble the .rune; the manifest's model entries get their section names and checksums."""
+    data = module
+    for (stage, model), entry in zip(models, manifest["models"]):
+        section = MODEL_PREFIX + stage
+        data, _ = wasm.append_custom_section(data, section, model, align=MODEL_ALIGNMENT)
+        entry.update(section=section, bytes=len(model), sha256=hashlib.sha256(model).hexdigest())
+    for name, content in resources:
+        data, _ = wasm.append_custom_section(data, RESOURCE_PREFIX + name, content)
+    text = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    data, _ = wasm.append_custom_section(data, MANIFEST_SECTION, text)
+    return data

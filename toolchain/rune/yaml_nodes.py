@@ -1,0 +1,150 @@
+"""YAML with a position for every key, value and list item (Runefiles and block manifests).
+
+PyYAML (with libyaml when available) composes the node tree; scalars are then read with the
+YAML 1.2 core schema, so `yes`, `no`, `on` and `off` stay strings (labels are often words like
+these). Mappings and lists remember where each entry is written:
+
+    data.lc.key("pipeline")    -> (line, column) of the key, counting from 0
+    data.lc.value("pipeline")  -> (line, column) of its value
+    items.lc.item(3)           -> (line, column) of the fourth item
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+MAX_NODES = 200_000  # guards against "billion laughs" alias expansion
+
+
+class YamlSyntaxError(ValueError):
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.line = line  # from 0
+        self.column = column
+
+
+class _Positions:
+    def __init__(self, line: int, column: int):
+        self.line = line
+        self.col = column
+        self.keys: dict = {}
+        self.values: dict = {}
+        self.items: list = []
+
+    def key(self, key):
+        return self.keys[key]
+
+    def value(self, key):
+        return self.values[key]
+
+    def item(self, index: int):
+        return self.items[index]
+
+
+class YamlMap(dict):
+    lc: _Positions
+
+
+class YamlList(list):
+    lc: _Positions
+
+
+_INT = re.compile(r"^[-+]?[0-9]+$")
+_OCT = re.compile(r"^0o[0-7]+$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(nan|NaN|NAN)$")
+
+
+_CORE_TAGS = ("tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float",
+              "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null")
+
+
+def _scalar(node):
+    text = node.value
+    if node.tag.startswith("!") and node.tag not in _CORE_TAGS:
+        raise YamlSyntaxError(f"unsupported tag {node.tag}", node.start_mark.line, node.start_mark.column)
+    if node.style or node.tag == "tag:yaml.org,2002:str":  # quoted or block scalars are strings
+        return text
+    if text in ("", "~", "null", "Null", "NULL"):
+        return None
+    if text in ("true", "True", "TRUE"):
+        return True
+    if text in ("false", "False", "FALSE"):
+        return False
+    if _INT.match(text):
+        return int(text)
+    if _OCT.match(text):
+        return int(text[2:], 8)
+    if _HEX.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return -math.inf if text.startswith("-") else math.inf
+    if _NAN.match(text):
+        return math.nan
+    return text
+
+
+def load(text: str):
+    """Parse one YAML document into YamlMap / YamlList / plain scalars; raises YamlSyntaxError."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        root = yaml.compose(text, Loader=loader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = " ".join(str(p) for p in (e.context, e.problem) if p)
+        raise YamlSyntaxError(problem, mark.line if mark else None, mark.column if mark else None) from None
+    except yaml.YAMLError as e:
+        raise YamlSyntaxError(str(e)) from None
+    if root is None:
+        return None
+    budget = [MAX_NODES]
+    return _convert(root, set(), budget)
+
+
+def _convert(node, active: set, budget: list):
+    import yaml
+
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlSyntaxError("the document is too large (aliases expand to too many nodes)")
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(node)
+    if id(node) in active:
+        raise YamlSyntaxError("an alias refers to the node that contains it", node.start_mark.line,
+                              node.start_mark.column)
+    active.add(id(node))
+    try:
+        if isinstance(node, yaml.SequenceNode):
+            result = YamlList()
+            result.lc = _Positions(node.start_mark.line, node.start_mark.column)
+            for item in node.value:
+                result.append(_convert(item, active, budget))
+                result.lc.items.append((item.start_mark.line, item.start_mark.column))
+            return result
+        result = YamlMap()
+        result.lc = _Positions(node.start_mark.line, node.start_mark.column)
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlSyntaxError("merge keys (<<) are not supported", key_node.start_mark.line,
+                                      key_node.start_mark.column)
+            key = _convert(key_node, active, budget)
+            if isinstance(key, (YamlMap, YamlList)):
+                raise YamlSyntaxError("a key must be a plain value", key_node.start_mark.line,
+                                      key_node.start_mark.column)
+            if key in result:
+                first = result.lc.keys[key][0] + 1
+                raise YamlSyntaxError(f"duplicate key '{key}' (first given on line {first})",
+                                      key_node.start_mark.line, key_node.start_mark.column)
+            result[key] = _convert(value_node, active, budget)
+            result.lc.keys[key] = (key_node.start_mark.line, key_node.start_mark.column)
+            result.lc.values[key] = (value_node.start_mark.line, value_node.start_mark.column)
+        return result
+    finally:
+        active.discard(id(node))
