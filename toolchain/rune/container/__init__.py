@@ -1,0 +1,1 @@
+"""The .rune container and the WebAssembly binary format under it."""

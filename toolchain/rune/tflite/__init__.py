@@ -1,0 +1,1 @@
+"""TensorFlow Lite models: a strict reader of the .tflite format and `rune model-info`."""
