@@ -54,3 +54,15 @@ class Status:
     def unpack(cls, raw: bytes) -> "Status":
         version, stage, code, message = STATUS_LAYOUT.unpack(raw[:STATUS_LAYOUT.size])
         return cls(version, stage, code, message.split(b"\0", 1)[0].decode("utf-8", errors="replace"))
+
+
+def module_problems(module: bytes) -> list[str]:
+    """What makes a wasm module break this ABI (empty if it conforms)."""
+    from rune.container import wasm
+
+    problems = [f"it imports {imp.module}.{imp.name}, which the rune ABI does not provide"
+                for imp in wasm.imports(module) if imp.module != IMPORT_MODULE or imp.name not in IMPORTS]
+    found = {e.name: e.kind for e in wasm.exports(module)}
+    problems += [f"it does not export the {kind} '{name}'" for name, kind in REQUIRED_EXPORTS.items()
+                 if found.get(name) != kind]
+    return problems

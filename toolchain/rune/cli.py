@@ -14,6 +14,7 @@ from rune import __version__
 # command name -> (module, attribute, one-line help for `rune --help`)
 COMMANDS = {
     "build": ("rune.compiler.cli", "build_command", "Compile a Runefile into a .rune."),
+    "run": ("rune.runtime.cli", "run_command", "Run a .rune on this computer."),
     "inspect": ("rune.container.cli", "inspect_command", "Show what a .rune contains."),
     "graph": ("rune.graph.cli", "graph_command", "Draw a pipeline with Graphviz."),
     "model-info": ("rune.tflite.cli", "model_info_command", "Describe a TensorFlow Lite model."),

@@ -146,16 +146,12 @@ def _clean(stderr: str, build: Path) -> str:
 
 def check_abi(data: bytes) -> None:
     """A rune may import only the ABI's functions and must export what hosts call."""
-    problems = []
-    for imp in wasm.imports(data):
-        if imp.module != abi.IMPORT_MODULE or imp.name not in abi.IMPORTS:
-            problems.append(f"{imp.module}.{imp.name}")
-    if problems:
+    problems = abi.module_problems(data)
+    foreign = [p for p in problems if "imports" in p]
+    if foreign:
         raise RuneError(Diagnostic(
-            f"the rune imports {', '.join(problems)}, which the rune ABI does not provide",
+            "the rune's code is not self-contained: " + "; ".join(foreign),
             hint="a block probably calls a function that needs an operating system (printf, malloc, "
                  "fopen, time) or one that is not defined anywhere; blocks must be self-contained"))
-    found = {e.name: e.kind for e in wasm.exports(data)}
-    missing = [name for name, kind in abi.REQUIRED_EXPORTS.items() if found.get(name) != kind]
-    if missing:
-        raise RuneError(f"internal error: the module does not export {', '.join(missing)}")
+    if problems:
+        raise RuneError(f"internal error: the generated module is incomplete: {'; '.join(problems)}")

@@ -1,0 +1,41 @@
+"""What can go wrong while running a rune. All are RuneErrors: the CLI prints them and exits 2,
+and none of them leaves the host process in a bad state."""
+
+from __future__ import annotations
+
+from rune.diagnostics import Diagnostic, RuneError
+
+
+class RunError(RuneError):
+    def __init__(self, message: str, hint: str | None = None, stage: str | None = None):
+        super().__init__(Diagnostic(message, stage=stage, hint=hint))
+        self.message = message
+        self.stage = stage
+
+
+class BadRune(RunError):
+    """The file is not a rune this runtime can run."""
+
+
+class MissingSource(RunError):
+    """A capability has no data source."""
+
+
+class SourceError(RunError):
+    """A data source cannot provide what its capability needs (unreadable file, too short, ...)."""
+
+
+class Trap(RunError):
+    """The rune's code trapped (out-of-bounds access, unreachable, stack overflow)."""
+
+
+class Timeout(RunError):
+    """The rune ran longer than its time limit."""
+
+
+class StageFailed(RunError):
+    """A processing block, model or output reported an error."""
+
+
+class ModelFailure(RunError):
+    """A model cannot be loaded or run."""

@@ -1,0 +1,19 @@
+"""Model backends: what runs a rune's models for the host. A backend loads a model's bytes into
+a session; a session turns input tensors (bytes) into output tensors (bytes)."""
+
+from __future__ import annotations
+
+from rune.runtime.models.base import ModelBackend, ModelSession
+
+BACKENDS = ("tflm",)
+
+
+def create_backend(name: str) -> ModelBackend:
+    if name == "tflm":
+        from rune.runtime.models.tflm import TflmBackend
+
+        return TflmBackend()
+    raise ValueError(f"unknown model engine '{name}' (model engines: {', '.join(BACKENDS)})")
+
+
+__all__ = ["BACKENDS", "ModelBackend", "ModelSession", "create_backend"]

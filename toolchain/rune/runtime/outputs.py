@@ -1,0 +1,88 @@
+"""A rune's outputs and their one canonical SERIAL JSON rendering (docs/abi.md, "Outputs").
+
+    {"type_name":"f32","channel":0,"elements":[0.486],"dimensions":[1,1]}
+
+Floats are written with the fewest significant digits that read back as the same value of the
+element type (C's "%.*g" with the smallest such precision), non-finite floats as the strings
+"NaN", "Infinity" and "-Infinity"; strings as JSON strings, invalid UTF-8 bytes each as U+FFFD.
+The firmware writes exactly the same bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+codecs.register_error("rune_per_byte", lambda e: ("\ufffd", e.start + 1))
+
+
+@dataclass
+class Output:
+    channel: int
+    stage: str  # the out stage
+    source: str  # the stage that produced the tensor
+    type_name: str
+    dimensions: list[int]
+    value: np.ndarray | list[str]  # numeric tensors in their shape; utf8 tensors as a flat list
+
+    def json_line(self) -> str:
+        return json_line(self.type_name, self.channel, self.value, self.dimensions)
+
+    def elements(self) -> list:
+        return list(self.value) if isinstance(self.value, list) else self.value.reshape(-1).tolist()
+
+
+def decode_text(raw: bytes) -> str:
+    return raw.decode("utf-8", errors="rune_per_byte")
+
+
+def format_float(value: float, precision_limit: int, single: bool) -> str:
+    if value != value:
+        return '"NaN"'
+    if value in (float("inf"), float("-inf")):
+        return '"Infinity"' if value > 0 else '"-Infinity"'
+    for precision in range(1, precision_limit + 1):
+        text = "%.*g" % (precision, value)
+        back = float(text)
+        if (np.float32(back) == np.float32(value)) if single else back == value:
+            return text
+    return "%.*g" % (precision_limit, value)
+
+
+def format_elements(type_name: str, value) -> str:
+    if type_name == "utf8":
+        return ",".join(json.dumps(s, ensure_ascii=False) for s in value)
+    flat = value.reshape(-1)
+    if type_name == "f32":
+        return ",".join(format_float(float(v), 9, True) for v in flat)
+    if type_name == "f64":
+        return ",".join(format_float(float(v), 17, False) for v in flat)
+    return ",".join(str(int(v)) for v in flat.tolist())
+
+
+def json_line(type_name: str, channel: int, value, dimensions) -> str:
+    return (f'{{"type_name":"{type_name}","channel":{channel},"elements":[{format_elements(type_name, value)}],'
+            f'"dimensions":[{",".join(str(int(d)) for d in dimensions)}]}}')
+
+
+def human(output: Output, top: int = 5) -> str:
+    """A line for people: strings as they are, short tensors in full, long ones by their top scores."""
+    shape = f"{output.type_name}[{', '.join(map(str, output.dimensions))}]"
+    head = f"[{output.channel}] {output.source} {shape}:"
+    if output.type_name == "utf8":
+        return f"{head} " + ", ".join(output.value)
+    flat = output.value.reshape(-1)
+    if flat.size <= 8:
+        return f"{head} " + " ".join(_short(v, output.type_name) for v in flat)
+    order = np.argsort(-flat.astype(np.float64), kind="stable")[:top]
+    best = ", ".join(f"#{i}={_short(flat[i], output.type_name)}" for i in order)
+    return f"{head} top {top} of {flat.size}: {best}"
+
+
+def _short(value, type_name: str) -> str:
+    if type_name in ("f32", "f64"):
+        return f"{float(value):.4g}"
+    return str(int(value))
