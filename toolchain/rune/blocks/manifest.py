@@ -68,6 +68,9 @@ class BlockManifest:
     scratch_bytes: Any = 0
     has_init: bool = False
     builtin: bool = False
+    libraries: list[str] = field(default_factory=list)
+    derive_script: str | None = None
+    derive_values: dict[str, str] = field(default_factory=dict)  # name -> type, e.g. "i16[]"
 
     @property
     def c_name(self) -> str:
@@ -76,6 +79,13 @@ class BlockManifest:
     @property
     def reference_path(self) -> Path:
         return self.folder / "reference.py"
+
+    @property
+    def source_dirs(self) -> list[Path]:
+        """The folders whose C sources are compiled for this block: its own and its libraries'."""
+        from rune.blocks.python_modules import library_dirs
+
+        return [self.folder, *library_dirs(self.libraries)]
 
     def arg_spec(self, name: str) -> ArgSpec | None:
         """The argument called `name` or known by that alias."""
@@ -250,7 +260,17 @@ def _build(data, folder: Path, builtin: bool, display: str) -> BlockManifest:
         scratch_bytes=_plain(data.get("scratch_bytes", 0)),
         has_init=bool(data.get("init", False)),
         builtin=builtin,
+        libraries=[str(name) for name in data.get("libraries", [])],
+        derive_script=str(data["derive"]["script"]) if "derive" in data else None,
+        derive_values={str(k): str(v) for k, v in data["derive"]["values"].items()} if "derive" in data else {},
     )
+    from rune.blocks.python_modules import library_dirs
+
+    for name, folder in zip(manifest.libraries, library_dirs(manifest.libraries)):
+        if not folder.is_dir():
+            diagnostics.append(Diagnostic(f"the library '{name}' does not exist (expected {folder})", Location(display)))
+    if manifest.derive_script and not (manifest.folder / manifest.derive_script).is_file():
+        diagnostics.append(Diagnostic(f"the derive script {manifest.derive_script} is missing", Location(display)))
     if not manifest.sources:
         diagnostics.append(Diagnostic(f"the block folder has no C source (expected {name}.c)", Location(display)))
     if diagnostics:

@@ -13,6 +13,7 @@ from typing import Any
 
 from rune import capabilities
 from rune.blocks.arguments import ArgSpec, ArgumentError, convert
+from rune.blocks.derive import derive_values
 from rune.blocks.manifest import BlockTypeError
 from rune.blocks.registry import BlockNotFound, resolve
 from rune.compiler.pipeline import Edge, Pipeline, Resource, Stage
@@ -370,8 +371,10 @@ class _Checker:
     def infer_block(self, decl: StageDecl, stage: Stage, inputs: list[TensorType]) -> None:
         block = stage.block
         try:
-            produced = block.infer(inputs, stage.args)
-            stage.state_bytes, stage.scratch_bytes = block.memory(inputs, stage.args)
+            stage.derived = derive_values(block, stage.args)
+            values = {**stage.args, **stage.derived}
+            produced = block.infer(inputs, values)
+            stage.state_bytes, stage.scratch_bytes = block.memory(inputs, values)
         except BlockTypeError as e:
             where = decl.inputs[0].location if decl.inputs else decl.location
             self.diag.error(f"block '{block.name}' {e}" if str(e).startswith(("input", "takes"))

@@ -17,7 +17,7 @@ from rune.blocks.manifest import BlockManifest
 from rune.compiler.pipeline import Pipeline, Stage
 from rune.planning import Allocation, plan_arena
 from rune.runefile.document import StageKind
-from rune.tensors import TensorType
+from rune.tensors import ElementType, TensorType
 
 TEMPLATES = Path(__file__).with_name("templates")
 ALIGNMENT = 16
@@ -83,6 +83,8 @@ def render_args_header(block: BlockManifest, env=None) -> str:
     fields = []
     for arg in block.args.values():
         fields.extend(_arg_fields(arg.name, arg.type, arg.description))
+    for name, kind in block.derive_values.items():
+        fields.extend(_arg_fields(name, kind, "derived at build time"))
     enums = [a for a in block.args.values() if a.type == "enum"]
     return env.get_template("block_args.h.j2").render(
         block=block, fields=fields, enums=enums, guard=f"{block.name.upper()}_ARGS_H")
@@ -151,6 +153,10 @@ class _GlueContext:
             defs, initialisers = _arg_initialisers(spec.type, value, f"{prefix}_{spec.name}", spec.values)
             definitions.extend(defs)
             values.extend(initialisers)
+        for name, kind in stage.block.derive_values.items():
+            defs, initialisers = _arg_initialisers(kind, stage.derived[name], f"{prefix}_{name}", [])
+            definitions.extend(defs)
+            values.extend(initialisers)
         inputs = [self.tensor_initialiser(e.tensor, self.layout.tensors[(e.stage, e.output)]) for e in stage.inputs]
         outputs = [self.tensor_initialiser(t, self.layout.tensors[(stage.index, i)]) for i, t in enumerate(stage.outputs)]
         return {
@@ -177,6 +183,10 @@ def _arg_fields(name: str, arg_type: str, description: str) -> list[dict]:
         return [{"declaration": f"{_SCALAR_C[arg_type]} {name}", "comment": comment}]
     if arg_type == "str":
         return [{"declaration": f"const char *{name}", "comment": comment or "NUL-terminated; NULL if not given"}]
+    if arg_type.endswith("[]"):
+        element = ElementType.parse(arg_type[:-2]).c_type
+        return [{"declaration": f"const {element} *{name}", "comment": comment},
+                {"declaration": f"uint32_t {name}_count", "comment": ""}]
     element = {"str_list": "const char *const", "f32_list": "const float", "i32_list": "const int32_t",
                "bytes": "const uint8_t"}[arg_type]
     size_name = "len" if arg_type == "bytes" else "count"
@@ -195,7 +205,7 @@ def _arg_initialisers(arg_type: str, value, symbol: str, choices: list[str]) -> 
     if arg_type == "f64":
         return [], [c_double(value)]
     if arg_type in ("i32", "u32"):
-        return [], [f"{int(value)}{'u' if arg_type == 'u32' else ''}" if value != -2**31 else "INT32_MIN"]
+        return [], [_c_integer(value) + ("u" if arg_type == "u32" else "")]
     if arg_type == "bool":
         return [], ["true" if value else "false"]
     if arg_type == "enum":
@@ -211,11 +221,21 @@ def _arg_initialisers(arg_type: str, value, symbol: str, choices: list[str]) -> 
     if arg_type == "i32_list":
         items = ", ".join(str(int(v)) for v in value)
         return [f"static const int32_t {symbol}[] = {{{items}}};"], [symbol, str(len(value))]
+    if arg_type.endswith("[]"):
+        element = ElementType.parse(arg_type[:-2])
+        literal = c_float if element is ElementType.F32 else c_double if element is ElementType.F64 else _c_integer
+        items = ", ".join(literal(v) for v in value) or "0"
+        return [f"static const {element.c_type} {symbol}[] = {{{items}}};"], [symbol, str(len(value))]
     if arg_type == "bytes":
         data = bytes(value)
         items = ",".join(str(b) for b in data) or "0"
         return [f"static const uint8_t {symbol}[] = {{{items}}};"], [symbol, str(len(data))]
     raise ValueError(f"unknown argument type {arg_type}")
+
+
+def _c_integer(value: int) -> str:
+    """An integer literal; the most negative int32 cannot be written as a plain negative literal."""
+    return "(-2147483647 - 1)" if int(value) == -2**31 else str(int(value))
 
 
 def c_identifier(name: str) -> str:

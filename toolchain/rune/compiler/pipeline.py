@@ -32,6 +32,7 @@ class Stage:
     inputs: list[Edge] = field(default_factory=list)
     outputs: list[TensorType] = field(default_factory=list)
     args: dict[str, Any] = field(default_factory=dict)
+    derived: dict[str, Any] = field(default_factory=dict)  # a block's build-time constants
     capability: str | None = None  # RAND, SOUND, ...
     block: BlockManifest | None = None
     model_path: Path | None = None

@@ -1,0 +1,20 @@
+"""The fft block's tables, computed at build time exactly as TFLM's generator computes them."""
+
+import frontend
+
+
+def derive(args):
+    params = frontend.fft_params(args)
+    if not 64 <= params.fft_length <= 2048:  # the block's checks report it; tables are not needed
+        return {"window_length": params.window_length, "window_step": params.window_step,
+                "fft_length": params.fft_length, "start_index": 0, "end_index": 0,
+                **{name: [] for name in ("window", "fft_twiddles", "rfft_twiddles", "fb_weights", "fb_unweights",
+                                         "fb_freq_starts", "fb_weight_starts", "fb_widths")}}
+    t = frontend.make_tables(params)
+    return {
+        "window_length": params.window_length, "window_step": params.window_step,
+        "fft_length": params.fft_length, "start_index": t.start_index, "end_index": t.end_index,
+        "window": t.window, "fft_twiddles": t.fft_twiddles, "rfft_twiddles": t.rfft_twiddles,
+        "fb_weights": t.fb_weights, "fb_unweights": t.fb_unweights, "fb_freq_starts": t.fb_freq_starts,
+        "fb_weight_starts": t.fb_weight_starts, "fb_widths": t.fb_widths,
+    }
