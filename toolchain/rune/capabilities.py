@@ -74,7 +74,8 @@ KINDS: dict[str, CapabilityKind] = {
     "SOUND": CapabilityKind(
         "SOUND", "16-bit PCM audio, mono, resampled to `hz`, exactly `sample_duration_ms` long.",
         [ElementType.I16], ElementType.I16,
-        _args(ArgSpec("hz", "u32", "Sample rate in Hz.", default=16000, minimum=1000, maximum=192000),
+        _args(ArgSpec("hz", "u32", "Sample rate in Hz.", default=16000, minimum=1000, maximum=192000,
+                      aliases=["sample_rate"]),
               ArgSpec("sample_duration_ms", "u32", "Length of each clip in milliseconds.", default=1000,
                       minimum=1, maximum=60000)),
         _sound_shape, "--sound FILE.wav"),

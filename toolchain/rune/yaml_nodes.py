@@ -99,9 +99,17 @@ def load(text: str):
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = " ".join(str(p) for p in (e.context, e.problem) if p)
+        if e.context_mark and e.problem_mark and e.context_mark.line != e.problem_mark.line:
+            problem += f" (the construct began on line {e.context_mark.line + 1})"
         raise YamlSyntaxError(problem, mark.line if mark else None, mark.column if mark else None) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow: it gives an offset, not a mark
+        line = text.count("\n", 0, e.position)
+        column = e.position - (text.rfind("\n", 0, e.position) + 1)
+        code = e.character if isinstance(e.character, int) else e.character[0]
+        raise YamlSyntaxError(f"character #x{code:04x} is not allowed in YAML ({e.reason})", line,
+                              column) from None
     except yaml.YAMLError as e:
-        raise YamlSyntaxError(str(e)) from None
+        raise YamlSyntaxError(str(e), 0, 0) from None
     if root is None:
         return None
     budget = [MAX_NODES]

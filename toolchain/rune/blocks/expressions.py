@@ -75,6 +75,15 @@ def compile_expression(source: str) -> ast.expr:
     return tree
 
 
+def referenced_names(source: str) -> list[str]:
+    """The names an expression uses, in order of appearance."""
+    found = []
+    for node in ast.walk(compile_expression(source)):
+        if isinstance(node, ast.Name) and node.id not in found:
+            found.append(node.id)
+    return found
+
+
 def evaluate(source, names: dict):
     """Evaluate an expression (or pass a plain number/list through) with the given names."""
     if not isinstance(source, str):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from rune.blocks.arguments import ArgSpec
-from rune.blocks.expressions import ExpressionError, TensorView, evaluate
+from rune.blocks.expressions import ExpressionError, TensorView, evaluate, referenced_names
 from rune.diagnostics import Diagnostic, Location, RuneError, display_path
 from rune.tensors import ElementType, TensorType
 
@@ -28,9 +28,10 @@ TYPE_GROUPS = {
 class BlockTypeError(ValueError):
     """The block cannot accept these inputs or arguments."""
 
-    def __init__(self, message: str, hint: str | None = None):
+    def __init__(self, message: str, hint: str | None = None, subject: str | None = None):
         super().__init__(message)
         self.hint = hint
+        self.subject = subject  # the argument the problem is about, if one is
 
 
 @dataclass
@@ -117,7 +118,9 @@ class BlockManifest:
         try:
             for check in self.checks:
                 if not evaluate(check.expr, names):
-                    raise BlockTypeError(_format_message(check.message, names))
+                    mentioned = [n for n in referenced_names(check.expr) if n in args]
+                    raise BlockTypeError(_format_message(check.message, names),
+                                         subject=mentioned[0] if mentioned else None)
             return [self._infer_output(spec, names) for spec in self.outputs]
         except ExpressionError as e:
             raise BlockTypeError(f"the manifest of '{self.name}' has a bad expression: {e}") from None

@@ -91,7 +91,7 @@ class _Checker:
         if name in self.resources:
             return self.resources[name].data
         if name in self.doc.resources:  # declared but unreadable: already reported
-            raise ArgumentError(f"resource ${name} could not be read")
+            raise _AlreadyReported
         suggestion = closest(name, self.doc.resources)
         raise ArgumentError(f"unknown resource ${name}",
                             f"did you mean ${suggestion}?" if suggestion else
@@ -230,9 +230,11 @@ class _Checker:
     def convert_arg(self, spec: ArgSpec, arg: Arg, stage: str):
         try:
             return convert(spec, arg.value, self.read_resource)
+        except _AlreadyReported:
+            return None
         except ArgumentError as e:
-            self.diag.error(f"argument '{arg.spelled}' ({spec.describe_type()}): {e}", arg.location, stage=stage,
-                            hint=e.hint)
+            self.diag.error(f"argument '{arg.spelled}' ({spec.describe_type()}): {e}", arg.value_location,
+                            stage=stage, hint=e.hint)
             return None
 
     # -- wiring ------------------------------------------------------------------------------
@@ -261,11 +263,15 @@ class _Checker:
                                     stage=decl.name)
                     self.broken.add(decl.name)
 
+    def valid_edges(self, decl: StageDecl) -> set[str]:
+        """The stages a stage really reads (bad references are reported by check_wiring)."""
+        return {r.stage for r in decl.inputs if r.stage in self.decls and r.stage != decl.name
+                and self.decls[r.stage].kind is not StageKind.OUT}
+
     def execution_order(self) -> list[str] | None:
         """Stages in an order where every input is produced first; declaration order breaks ties."""
         position = {name: i for i, name in enumerate(self.decls)}
-        waiting = {name: {r.stage for r in d.inputs if r.stage in self.decls and r.stage != name}
-                   for name, d in self.decls.items()}
+        waiting = {name: self.valid_edges(d) for name, d in self.decls.items()}
         order: list[str] = []
         ready = sorted((n for n, deps in waiting.items() if not deps), key=position.get)
         while ready:
@@ -278,12 +284,21 @@ class _Checker:
                         ready.append(other)
                         ready.sort(key=position.get)
         if len(order) < len(self.decls):
-            cycle = [n for n in self.decls if n not in order]
+            cycle = self.find_cycle([n for n in self.decls if n not in order])
             first = self.decls[cycle[0]]
-            self.diag.error(f"the stages {' -> '.join(cycle)} form a cycle", first.location, stage=first.name,
-                            hint="a pipeline flows one way: remove one of these inputs")
+            self.diag.error(f"the stages {' -> '.join(cycle + cycle[:1])} form a cycle", first.location,
+                            stage=first.name, hint="a pipeline flows one way: remove one of these inputs")
             return None
         return order
+
+    def find_cycle(self, blocked: list[str]) -> list[str]:
+        """A cycle among stages that could not be ordered (some are only downstream of one)."""
+        path: list[str] = []
+        name = blocked[0]
+        while name not in path:
+            path.append(name)
+            name = next(n for n in sorted(self.valid_edges(self.decls[name]), key=blocked.index) if n in blocked)
+        return path[path.index(name):][::-1]
 
     # -- types -------------------------------------------------------------------------------
 
@@ -376,7 +391,8 @@ class _Checker:
             produced = block.infer(inputs, values)
             stage.state_bytes, stage.scratch_bytes = block.memory(inputs, values)
         except BlockTypeError as e:
-            where = decl.inputs[0].location if decl.inputs else decl.location
+            subject = decl.args.get(e.subject) if e.subject else None
+            where = subject.value_location if subject else decl.inputs[0].location if decl.inputs else decl.location
             self.diag.error(f"block '{block.name}' {e}" if str(e).startswith(("input", "takes"))
                             else f"block '{block.name}': {e}", where, stage=decl.name, hint=e.hint)
             raise _StageFailed from None
@@ -396,6 +412,10 @@ class _Checker:
                                 ref.location, stage=decl.name, hint=_conversion_hint(tensor, wanted))
                 raise _StageFailed
         stage.outputs = self.reconcile(decl, [t.tensor_type for t in model.outputs], "the model")
+
+
+class _AlreadyReported(Exception):
+    """An argument refers to something whose error has been reported already."""
 
 
 class _StageFailed(Exception):

@@ -150,11 +150,11 @@ class _GlueContext:
         definitions, values = [], []
         for spec in stage.block.args.values():
             value = stage.args.get(spec.name)
-            defs, initialisers = _arg_initialisers(spec.type, value, f"{prefix}_{spec.name}", spec.values)
+            defs, initialisers = arg_initialisers(spec.type, value, f"{prefix}_{spec.name}", spec.values)
             definitions.extend(defs)
             values.extend(initialisers)
         for name, kind in stage.block.derive_values.items():
-            defs, initialisers = _arg_initialisers(kind, stage.derived[name], f"{prefix}_{name}", [])
+            defs, initialisers = arg_initialisers(kind, stage.derived[name], f"{prefix}_{name}", [])
             definitions.extend(defs)
             values.extend(initialisers)
         inputs = [self.tensor_initialiser(e.tensor, self.layout.tensors[(e.stage, e.output)]) for e in stage.inputs]
@@ -194,7 +194,7 @@ def _arg_fields(name: str, arg_type: str, description: str) -> list[dict]:
             {"declaration": f"uint32_t {name}_{size_name}", "comment": ""}]
 
 
-def _arg_initialisers(arg_type: str, value, symbol: str, choices: list[str]) -> tuple[list[str], list[str]]:
+def arg_initialisers(arg_type: str, value, symbol: str, choices: list[str]) -> tuple[list[str], list[str]]:
     """(static definitions, struct initialiser values) for one argument."""
     if value is None:
         zero = {"str": ["0"], "str_list": ["0", "0"], "f32_list": ["0", "0"], "i32_list": ["0", "0"],

@@ -52,11 +52,13 @@ class ResourceRef:
 class Arg:
     name: str  # normalised: "pixel-format" and "pixel_format" are both "pixel_format"
     value: Any  # int, float, str, bool, list, EnumValue or ResourceRef
-    location: Location
+    location: Location  # of the name
     spelled: str = ""  # the name as written, for messages
+    value_location: Location | None = None
 
     def __post_init__(self):
         self.spelled = self.spelled or self.name
+        self.value_location = self.value_location or self.location
 
 
 def normalise_arg_name(name: str) -> str:

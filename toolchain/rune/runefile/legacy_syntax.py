@@ -8,9 +8,9 @@
     OUT serial
     RUN audio fft model label serial
 
-`_` in a type means "infer it". A line ending in a backslash continues on the next line; a line
-whose first non-blank character is `#` is a comment (elsewhere `#` belongs to paths such as
-`hotg-ai/rune#proc_blocks/fft`).
+`_` in a type means "infer it". A line ending in a backslash continues on the next line. A `#`
+that starts a word starts a comment; inside a word it belongs to it, as in paths such as
+`hotg-ai/rune#proc_blocks/fft`.
 """
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class _LegacyFrontEnd:
     def parse_types(self, text: str, line: Line, column: int, stage: str) -> list[DeclaredTensor] | None:
         declared = []
         for part, offset in split_top_level(text):
-            location = self.at(line, column + offset)
+            location = self.at(line, column + offset + len(part) - len(part.lstrip()))
             part = part.strip()
             if part == "_":
                 declared.append(DeclaredTensor(None, None, location))
@@ -197,18 +197,20 @@ class _LegacyFrontEnd:
                 i += 1
                 continue
             key, eq, value = token.text[2:].partition("=")
+            value_column = token.column + 3 + len(key)
             if not eq:
                 if i + 1 < len(tokens) and not tokens[i + 1].text.startswith("--"):
-                    value = tokens[i + 1].text
+                    value, value_column = tokens[i + 1].text, tokens[i + 1].column
                     i += 1
                 else:
-                    value = "true"
+                    value, value_column = "true", token.column
             i += 1
             name = normalise_arg_name(key)
             if name in args:
                 self.diag.error(f"argument '--{key}' is given twice", self.at(line, token.column), stage=stage)
                 continue
-            args[name] = Arg(name, scalar(value), self.at(line, token.column), spelled=key)
+            args[name] = Arg(name, scalar(value), self.at(line, token.column), spelled=key,
+                             value_location=self.at(line, value_column))
         return args
 
     def valid_name(self, token: Token, line: Line) -> bool:
@@ -242,6 +244,8 @@ class _LegacyFrontEnd:
             if text[i].isspace():
                 i += 1
                 continue
+            if text[i] == "#":  # a comment to the end of the line
+                break
             start, chunk = i, []
             depth = 0  # inside <...>, spaces belong to the type annotation
             while i < len(text) and (depth > 0 or not text[i].isspace()):
@@ -297,9 +301,9 @@ def split_top_level(text: str) -> list[tuple[str, int]]:
         depth += ch == "["
         depth -= ch == "]"
         if ch == "," and depth == 0:
-            parts.append((text[start:i], start + 1))
+            parts.append((text[start:i], start))
             start = i + 1
-    parts.append((text[start:], start + 1))
+    parts.append((text[start:], start))
     return parts
 
 

@@ -61,8 +61,10 @@ class _YamlFrontEnd:
     def node_at(self, node) -> Location:
         try:
             return self.at(node.lc.line, node.lc.col)
-        except AttributeError:
-            return Location(self.file)
+        except AttributeError:  # a plain scalar: point at the document's first line of content
+            lines = self.text.splitlines()
+            first = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), 0)
+            return Location(self.file, first + 1, 1)
 
     # -- parsing -----------------------------------------------------------------------------
 
@@ -82,8 +84,13 @@ class _YamlFrontEnd:
             raise RuneError(_diagnostic("the Runefile is empty", Location(self.file, 1, 1),
                                         "start with 'version: 1' and a 'pipeline:' mapping"))
         if not _is_mapping(root):
+            from rune.runefile.legacy_syntax import INSTRUCTIONS
+
+            first = self.text.split(None, 1)[0].split("<")[0].upper() if self.text.split() else ""
+            hint = ("this looks like the older Docker-like syntax: name the file 'Runefile'"
+                    if first in INSTRUCTIONS else None)
             raise RuneError(_diagnostic("a Runefile must be a YAML mapping with 'version' and 'pipeline'",
-                                        self.node_at(root)))
+                                        self.node_at(root), hint))
         for key in root:
             if key not in TOP_LEVEL_KEYS:
                 self.unknown_key(root, key, TOP_LEVEL_KEYS, "top-level key")
@@ -250,9 +257,10 @@ class _YamlFrontEnd:
                 self.diag.error(f"argument '{key}' is given twice (as '{parsed[name].spelled}' and '{key}')",
                                 location, stage=stage)
                 continue
-            converted = self.arg_value(value, self.value_at(args, key), stage, str(key))
+            value_location = self.value_at(args, key)
+            converted = self.arg_value(value, value_location, stage, str(key))
             if converted is not _INVALID:
-                parsed[name] = Arg(name, converted, location, spelled=str(key))
+                parsed[name] = Arg(name, converted, location, spelled=str(key), value_location=value_location)
         return parsed
 
     def arg_value(self, value, location: Location, stage: str, key: str):

@@ -1,0 +1,48 @@
+# Everything sets itself up on a fresh Debian machine: system packages (apt), a virtual
+# environment in .venv, and Rune installed into it.
+#
+#   make demo   build an example and run it
+#   make test   the whole test suite
+#   make bench  the benchmarks (figures printed, nothing asserted)
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMPS := .stamps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Compilers, emulator and tools the toolchain drives (docs/architecture.md says what for).
+APT_PACKAGES := gcc libc6-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm wabt graphviz
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMPS)/venv
+
+$(STAMPS)/apt: Makefile
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:" $$missing; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@mkdir -p $(STAMPS) && touch $@
+
+$(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	@touch $@
+
+demo: setup
+	$(BIN)/rune build examples/micro_speech
+	$(BIN)/rune run examples/micro_speech/micro_speech.rune --sound examples/micro_speech/samples/yes_1000ms.wav
+
+test: setup
+	$(BIN)/python -m pytest -n 2 tests
+
+bench: setup
+	$(BIN)/python bench/build.py
+	$(BIN)/python bench/host.py
+
+clean:
+	rm -rf $(VENV) $(STAMPS) examples/*/*.rune

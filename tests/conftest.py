@@ -1,0 +1,28 @@
+"""Shared fixtures. Tests use the real toolchain (zig, wasmtime, wasm3, TFLM) throughout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def shared_data() -> Path:
+    """../shared/data (models, WAVs, images) beside the checkout."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"the shared test data is not at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def built_examples(tmp_path_factory) -> dict[str, Path]:
+    """Every example built once per session (into a temporary folder)."""
+    from rune.compiler.build import build
+
+    out = tmp_path_factory.mktemp("runes")
+    return {name: build(EXAMPLES / name, out / f"{name}.rune").path
+            for name in ("sine", "micro_speech", "person_detection")}

@@ -1,0 +1,264 @@
+"""Run one processing block outside a rune: its C compiled natively (optionally under
+AddressSanitizer and UndefinedBehaviorSanitizer), next to its numpy reference.
+
+Tests compare the two on many inputs; `bench/blocks.py` times native code against the same block
+inside wasm; `rune proc-block test` checks a user's block. The C driver gives the block exactly
+the buffers the compiler would (sizes from the manifest), each allocated separately so that a
+sanitizer sees any access outside them.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import os
+import struct
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rune.blocks.arguments import convert
+from rune.blocks.derive import derive_values
+from rune.blocks.manifest import BlockManifest
+from rune.blocks.python_modules import load_module
+from rune.compiler.codegen import arg_initialisers, render_args_header
+from rune.paths import cache_dir, proc_blocks_dir
+from rune.runtime.sources import NUMPY_TYPES
+from rune.tensors import ElementType, TensorType
+
+SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"]
+
+DRIVER = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "{name}_args.h"
+
+{definitions}
+static const {name}_args args = {{{initialiser}}};
+static char message[116];
+static const uint32_t in_type[] = {{{in_types}}}, in_count[] = {{{in_counts}}}, in_rank[] = {{{in_ranks}}};
+static const uint32_t in_dims[][RUNE_MAX_RANK] = {{{in_dims}}};
+static const uint32_t out_type[] = {{{out_types}}}, out_count[] = {{{out_counts}}}, out_rank[] = {{{out_ranks}}};
+static const uint32_t out_dims[][RUNE_MAX_RANK] = {{{out_dims}}};
+enum {{ INPUTS = {inputs}, OUTPUTS = {outputs}, STATE = {state}, SCRATCH = {scratch} }};
+
+int32_t rune_block_fail(const char *m) {{
+    strncpy(message, m ? m : "", sizeof message - 1);
+    return RUNE_BLOCK_ERROR;
+}}
+
+const char *harness_message(void) {{ return message; }}
+
+static void describe(rune_tensor *t, void *data, uint32_t type, uint32_t count, uint32_t rank, const uint32_t *dims) {{
+    t->data = data; t->type = type; t->count = count; t->rank = rank;
+    memcpy(t->dims, dims, sizeof t->dims);
+}}
+
+/* One block instance: init once, then run on the given buffers (state kept in between). */
+static void *state;
+int32_t harness_run(void *const *inputs, void *const *outputs, int init) {{
+    rune_tensor in[INPUTS + 1], out[OUTPUTS + 1];
+    static void *scratch;
+    if (!state) state = calloc(1, STATE ? STATE : 1);
+    if (!scratch) scratch = malloc(SCRATCH ? SCRATCH : 1);
+    for (int i = 0; i < INPUTS; i++) describe(&in[i], inputs[i], in_type[i], in_count[i], in_rank[i], in_dims[i]);
+    for (int i = 0; i < OUTPUTS; i++) describe(&out[i], outputs[i], out_type[i], out_count[i], out_rank[i], out_dims[i]);
+    rune_block_ctx ctx = {{in, out, INPUTS, OUTPUTS, STATE ? state : 0, STATE, SCRATCH ? scratch : 0, SCRATCH}};
+    message[0] = 0;
+    if (init) {{
+        memset(state, 0, STATE ? STATE : 1);
+        {init_call}
+    }}
+    return {name}_run(&args, &ctx);
+}}
+
+#ifdef HARNESS_MAIN
+/* stdin: the inputs' bytes, in order; stdout: status, then outputs (utf8: NUL-terminated strings). */
+static const uint32_t in_bytes[] = {{{in_bytes}}}, out_bytes[] = {{{out_bytes}}};
+int main(void) {{
+    void *inputs[INPUTS + 1], *outputs[OUTPUTS + 1];
+    for (int i = 0; i < INPUTS; i++) {{
+        inputs[i] = malloc(in_bytes[i]);
+        if (fread(inputs[i], 1, in_bytes[i], stdin) != in_bytes[i]) return 90;
+    }}
+    for (int i = 0; i < OUTPUTS; i++) outputs[i] = calloc(1, out_bytes[i]);
+    int32_t status = harness_run(inputs, outputs, 1);
+    fwrite(&status, sizeof status, 1, stdout);
+    fwrite(message, 1, sizeof message, stdout);
+    for (int i = 0; status == 0 && i < OUTPUTS; i++) {{
+        if (out_type[i] == RUNE_UTF8) {{
+            const char **strings = (const char **)outputs[i];
+            for (uint32_t k = 0; k < out_count[i]; k++) fwrite(strings[k], 1, strlen(strings[k]) + 1, stdout);
+        }} else {{
+            fwrite(outputs[i], 1, out_bytes[i], stdout);
+        }}
+    }}
+    for (int i = 0; i < INPUTS; i++) free(inputs[i]);
+    for (int i = 0; i < OUTPUTS; i++) free(outputs[i]);
+    return 0;
+}}
+#endif
+"""
+
+
+class BlockFailed(Exception):
+    """The block returned an error (the message it gave with rune_block_fail)."""
+
+
+@dataclass
+class BlockInstance:
+    """A block with fixed arguments and input types: what one pipeline stage would be."""
+
+    block: BlockManifest
+    args: dict
+    inputs: list[TensorType]
+    outputs: list[TensorType] = field(init=False)
+    derived: dict = field(init=False)
+    state_bytes: int = field(init=False)
+    scratch_bytes: int = field(init=False)
+
+    def __post_init__(self):
+        full = {s.name: s.default for s in self.block.args.values() if s.default is not None}
+        for name, value in self.args.items():
+            spec = self.block.arg_spec(name)
+            full[spec.name] = convert(spec, value, lambda r: b"")
+        self.args = full
+        self.derived = derive_values(self.block, full)
+        values = {**full, **self.derived}
+        self.outputs = self.block.infer(self.inputs, values)
+        self.state_bytes, self.scratch_bytes = self.block.memory(self.inputs, values)
+
+    def reference(self, arrays: list[np.ndarray]) -> list:
+        module = load_module(self.block.reference_path, self.block.libraries)
+        return module.run([np.asarray(a).reshape(t.shape) for a, t in zip(arrays, self.inputs)], dict(self.args))
+
+    def driver_source(self) -> str:
+        definitions, values = [], []
+        for spec in self.block.args.values():
+            d, v = arg_initialisers(spec.type, self.args.get(spec.name), f"arg_{spec.name}", spec.values)
+            definitions += d
+            values += v
+        for name, kind in self.block.derive_values.items():
+            d, v = arg_initialisers(kind, self.derived[name], f"arg_{name}", [])
+            definitions += d
+            values += v
+
+        def table(tensors, attr):
+            return ", ".join(str(getattr(t, attr)) for t in tensors) or "0"
+
+        def dims(tensors):
+            return ", ".join("{" + (", ".join(map(str, t.shape)) or "0") + "}" for t in tensors) or "{0}"
+
+        return DRIVER.format(
+            name=self.block.name, definitions="\n".join(definitions), initialiser=", ".join(values) or "0",
+            in_types=", ".join(str(t.dtype.code) for t in self.inputs) or "0",
+            in_counts=table(self.inputs, "count"), in_ranks=", ".join(str(len(t.shape)) for t in self.inputs) or "0",
+            in_dims=dims(self.inputs), in_bytes=table(self.inputs, "bytes"),
+            out_types=", ".join(str(t.dtype.code) for t in self.outputs),
+            out_counts=table(self.outputs, "count"), out_ranks=", ".join(str(len(t.shape)) for t in self.outputs),
+            out_dims=dims(self.outputs), out_bytes=", ".join(str(_buffer_bytes(t)) for t in self.outputs),
+            inputs=len(self.inputs), outputs=len(self.outputs), state=self.state_bytes, scratch=self.scratch_bytes,
+            init_call=(f"int32_t s = {self.block.name}_init(&args, &ctx); if (s) return s;"
+                       if self.block.has_init else ""),
+        )
+
+    def _build(self, kind: str, flags: list[str]) -> Path:
+        source = self.driver_source()
+        header = render_args_header(self.block)
+        sources = [p for d in self.block.source_dirs for p in sorted(d.glob("*.c"))]
+        digest = hashlib.sha256((source + header + kind + " ".join(flags)).encode())
+        for path in sources + sorted((proc_blocks_dir() / "include").glob("*.h")):
+            digest.update(path.read_bytes())
+        folder = cache_dir() / "harness" / digest.hexdigest()[:24]
+        target = folder / ("block.so" if kind == "shared" else "block")
+        if target.exists():
+            return target
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "driver.c").write_text(source)
+        (folder / f"{self.block.name}_args.h").write_text(header)
+        includes = [folder, proc_blocks_dir() / "include", *self.block.source_dirs]
+        command = ["gcc", "-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-ffp-contract=off",
+                   *flags, *(f"-I{p}" for p in includes), str(folder / "driver.c"), *map(str, sources), "-lm",
+                   "-o", str(target)]
+        command[1:1] = ["-shared", "-fPIC"] if kind == "shared" else ["-DHARNESS_MAIN"]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"compiling block '{self.block.name}' failed:\n{result.stderr}")
+        return target
+
+    def native(self) -> "NativeBlock":
+        return NativeBlock(self, ctypes.CDLL(str(self._build("shared", []))))
+
+    def sanitized_run(self, arrays: list[np.ndarray]) -> list:
+        """Run once in a separate process under ASan + UBSan; raises on any sanitizer report."""
+        executable = self._build("sanitized", SANITIZE)
+        payload = b"".join(_to_bytes(a, t) for a, t in zip(arrays, self.inputs))
+        env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
+        result = subprocess.run([str(executable)], input=payload, capture_output=True, env=env, timeout=120)
+        if result.returncode != 0 or b"runtime error" in result.stderr:
+            raise AssertionError(f"block '{self.block.name}' failed under the sanitizers "
+                                 f"(exit {result.returncode}):\n{result.stderr.decode(errors='replace')}")
+        status = struct.unpack_from("<i", result.stdout)[0]
+        message = result.stdout[4:120].split(b"\0")[0].decode()
+        if status:
+            raise BlockFailed(message)
+        return _parse_outputs(result.stdout[120:], self.outputs)
+
+
+class NativeBlock:
+    def __init__(self, instance: BlockInstance, library: ctypes.CDLL):
+        self.instance = instance
+        self.library = library
+        self.library.harness_run.restype = ctypes.c_int32
+        self.library.harness_message.restype = ctypes.c_char_p
+        self.first = True
+
+    def run(self, arrays: list[np.ndarray], init: bool | None = None) -> list:
+        instance = self.instance
+        inputs = [np.ascontiguousarray(np.asarray(a), dtype=NUMPY_TYPES[t.dtype.type_name]).reshape(t.shape)
+                  for a, t in zip(arrays, instance.inputs)]
+        outputs = [np.zeros(_buffer_bytes(t), np.uint8) for t in instance.outputs]
+        in_pointers = (ctypes.c_void_p * (len(inputs) + 1))(*[a.ctypes.data for a in inputs])
+        out_pointers = (ctypes.c_void_p * (len(outputs) + 1))(*[o.ctypes.data for o in outputs])
+        status = self.library.harness_run(in_pointers, out_pointers, int(self.first if init is None else init))
+        self.first = False
+        if status:
+            raise BlockFailed(self.library.harness_message().decode())
+        results = []
+        for raw, tensor in zip(outputs, instance.outputs):
+            if tensor.dtype is ElementType.UTF8:
+                pointers = raw.view(np.uintp)
+                results.append([ctypes.string_at(int(p)).decode("utf-8", errors="replace") for p in pointers])
+            else:
+                results.append(raw.view(NUMPY_TYPES[tensor.dtype.type_name]).reshape(tensor.shape).copy())
+        return results
+
+
+def _buffer_bytes(tensor: TensorType) -> int:
+    """Native buffers: a utf8 element is a native pointer (8 bytes here, 4 in wasm)."""
+    return tensor.count * (ctypes.sizeof(ctypes.c_void_p) if tensor.dtype is ElementType.UTF8 else tensor.dtype.size)
+
+
+def _to_bytes(array, tensor: TensorType) -> bytes:
+    return np.ascontiguousarray(np.asarray(array), dtype=NUMPY_TYPES[tensor.dtype.type_name]).tobytes()
+
+
+def _parse_outputs(data: bytes, tensors: list[TensorType]) -> list:
+    results, position = [], 0
+    for tensor in tensors:
+        if tensor.dtype is ElementType.UTF8:
+            strings = []
+            for _ in range(tensor.count):
+                end = data.index(b"\0", position)
+                strings.append(data[position:end].decode("utf-8", errors="replace"))
+                position = end + 1
+            results.append(strings)
+        else:
+            size = tensor.bytes
+            results.append(np.frombuffer(data[position:position + size],
+                                         NUMPY_TYPES[tensor.dtype.type_name]).reshape(tensor.shape).copy())
+            position += size
+    return results
