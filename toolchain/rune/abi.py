@@ -60,8 +60,12 @@ def module_problems(module: bytes) -> list[str]:
     """What makes a wasm module break this ABI (empty if it conforms)."""
     from rune.container import wasm
 
-    problems = [f"it imports {imp.module}.{imp.name}, which the rune ABI does not provide"
-                for imp in wasm.imports(module) if imp.module != IMPORT_MODULE or imp.name not in IMPORTS]
+    foreign: dict[str, list[str]] = {}
+    for imp in wasm.imports(module):
+        if imp.module != IMPORT_MODULE or imp.name not in IMPORTS:
+            foreign.setdefault(imp.module, []).append(imp.name)
+    problems = [f"it imports {module_name}.{', '.join(names)}, which the rune ABI does not provide"
+                for module_name, names in foreign.items()]
     found = {e.name: e.kind for e in wasm.exports(module)}
     problems += [f"it does not export the {kind} '{name}'" for name, kind in REQUIRED_EXPORTS.items()
                  if found.get(name) != kind]

@@ -1,0 +1,123 @@
+"""`rune build`: the wasm module, the .rune container, reproducibility and the ABI check."""
+
+from __future__ import annotations
+
+import json
+import pytest
+
+from rune import abi
+from rune.compiler.build import build
+from rune.container import wasm
+from rune.container.rune_file import MODEL_ALIGNMENT, RuneFile
+from rune.diagnostics import RuneError
+from rune.paths import cache_dir
+
+from conftest import EXAMPLES
+
+
+@pytest.mark.parametrize("example", ["sine", "micro_speech", "person_detection"])
+def test_examples_build_into_self_contained_runes(example, built_examples, tmp_path):
+    rune = RuneFile.load(built_examples[example])
+    assert not abi.module_problems(rune.data)
+    assert {i.module for i in wasm.imports(rune.data)} <= {abi.IMPORT_MODULE}
+    # The rune runs without its Runefile folder: models travel inside, aligned for use in place.
+    for model in rune.manifest["models"]:
+        assert rune.model_offset(model["index"]) % MODEL_ALIGNMENT == 0
+        assert rune.model_bytes(model["index"]) == (EXAMPLES / example / model["file"]).read_bytes()
+    assert rune.manifest["memory"]["used_bytes"] <= 64 * 1024
+    limits = wasm.memory_limits(rune.data)
+    assert limits.initial == limits.maximum == rune.manifest["memory"]["pages"]
+
+
+def test_building_twice_gives_identical_files(tmp_path):
+    first = build(EXAMPLES / "micro_speech", tmp_path / "a.rune")
+    second = build(EXAMPLES / "micro_speech", tmp_path / "b.rune")
+    assert first.data == second.data
+
+
+def test_build_without_the_compile_cache_is_identical(tmp_path, monkeypatch):
+    cached = build(EXAMPLES / "sine", tmp_path / "cached.rune").data
+    fresh_cache = tmp_path / "fresh-cache"
+    fresh_cache.mkdir()
+    (fresh_cache / "zig").symlink_to(cache_dir() / "zig")  # zig's own libc build is not ours to test
+    monkeypatch.setenv("RUNE_CACHE_DIR", str(fresh_cache))
+    fresh = build(EXAMPLES / "sine", tmp_path / "fresh.rune")
+    assert not fresh.module.cached
+    assert fresh.data == cached
+
+
+def test_the_manifest_describes_the_pipeline(built_examples):
+    manifest = RuneFile.load(built_examples["micro_speech"]).manifest
+    assert manifest["format"] == 1 and manifest["abi"] == abi.ABI_VERSION
+    assert [s["name"] for s in manifest["stages"]] == ["audio", "fft", "features", "model", "top", "label", "serial"]
+    assert manifest["capabilities"] == [{"index": 0, "stage": "audio", "kind": "SOUND",
+                                         "args": {"hz": 16000, "sample_duration_ms": 1000},
+                                         "type": "i16", "dimensions": [16000], "bytes": 32000}]
+    assert [(o["channel"], o["source"]["stage"], o["type"]) for o in manifest["outputs"]] == \
+        [(0, "label", "utf8"), (1, "model", "i8")]
+    assert manifest["models"][0]["inputs"][0]["quantization"]["zero_points"] == [-128]
+    assert "/" not in manifest["source"], "no absolute paths: the build must be reproducible anywhere"
+
+
+def test_memory_beyond_the_limit_fails_the_build(tmp_path):
+    with pytest.raises(RuneError, match="the rune needs .* bytes of memory, more than the limit of 40,000"):
+        build(EXAMPLES / "micro_speech", tmp_path / "x.rune", memory_limit=40_000)
+
+
+def write_block(folder, name, source, manifest_extra=""):
+    folder.mkdir(parents=True)
+    (folder / "block.yaml").write_text(f"""
+name: {name}
+description: A test block.
+inputs: [{{name: input, types: [f32]}}]
+outputs: [{{name: output, type: f32, shape: input.shape}}]
+{manifest_extra}""")
+    (folder / f"{name}.c").write_text(source)
+
+
+def runefile_with_block(tmp_path, block_path):
+    (tmp_path / "Runefile.yml").write_text(f"""
+version: 1
+pipeline:
+  rand: {{capability: RAND, outputs: [{{type: f32, dimensions: [4]}}]}}
+  step: {{proc-block: {block_path}, inputs: [rand]}}
+  serial: {{out: SERIAL, inputs: [step]}}
+""")
+
+
+def test_a_block_calling_the_operating_system_fails_the_build(tmp_path):
+    write_block(tmp_path / "chatty", "chatty", """
+#include <stdio.h>
+#include "chatty_args.h"
+int32_t chatty_run(const chatty_args *args, const rune_block_ctx *ctx) {
+    printf("hello\\n");
+    return RUNE_OK;
+}
+""")
+    runefile_with_block(tmp_path, "./chatty")
+    with pytest.raises(RuneError, match="not self-contained: it imports wasi_snapshot_preview1.*fd_write") as caught:
+        build(tmp_path)
+    assert "printf, malloc" in caught.value.render()
+
+
+def test_c_errors_point_into_the_users_block(tmp_path):
+    write_block(tmp_path / "broken", "broken", """#include "broken_args.h"
+int32_t broken_run(const broken_args *args, const rune_block_ctx *ctx) {
+    return undefined_variable;
+}
+""")
+    runefile_with_block(tmp_path, "./broken")
+    with pytest.raises(RuneError) as caught:
+        build(tmp_path)
+    text = caught.value.render()
+    assert "broken/broken.c:3:12: error: use of undeclared identifier 'undefined_variable'" in text
+
+
+def test_inspect_json_round_trips(built_examples):
+    from click.testing import CliRunner
+
+    from rune.container.cli import inspect_command
+
+    result = CliRunner().invoke(inspect_command, [str(built_examples["sine"]), "--json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["manifest"] == RuneFile.load(built_examples["sine"]).manifest

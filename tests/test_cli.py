@@ -1,0 +1,88 @@
+"""The command line as a user meets it: exit codes, stdout for results, stderr for the rest."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, ROOT, shared_data
+
+
+def rune(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_version_and_help():
+    assert rune("--version").stdout.startswith("rune, version ")
+    help_text = rune("--help").stdout
+    for command in ("build", "run", "inspect", "graph", "model-info", "proc-block"):
+        assert command in help_text
+
+
+def test_build_prints_the_rune_path_on_stdout(tmp_path):
+    result = rune("build", EXAMPLES / "sine", "-o", tmp_path / "s.rune")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tmp_path / "s.rune")
+    assert "memory:" in result.stderr and "wrote" in result.stderr
+
+
+def test_user_errors_exit_2_without_traceback(tmp_path):
+    bad = tmp_path / "Runefile.yml"
+    bad.write_text("version: 1\npipeline:\n  a: {capability: NOPE}\n")
+    for args in (["build", bad], ["build", tmp_path / "missing"], ["inspect", bad],
+                 ["model-info", bad], ["run", bad], ["graph", bad]):
+        result = rune(*args)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "error" in result.stderr
+
+
+def test_build_error_names_file_line_and_column(tmp_path):
+    bad = tmp_path / "Runefile.yml"
+    bad.write_text("version: 1\npipeline:\n  a: {capability: NOPE}\n")
+    result = rune("build", "Runefile.yml", cwd=tmp_path)
+    assert "Runefile.yml:3:19: error: stage 'a': unknown capability 'NOPE'" in result.stderr
+
+
+def test_inspect(built_examples):
+    result = rune("inspect", built_examples["micro_speech"])
+    assert result.returncode == 0
+    assert "audio SOUND i16[16000]" in result.stdout and "channel 0: label -> serial" in result.stdout
+
+
+def test_model_info_json():
+    result = rune("model-info", shared_data() / "models" / "micro_speech_quantized.tflite", "--json")
+    info = json.loads(result.stdout)
+    assert info["inputs"][0]["type"] == "i8" and info["inputs"][0]["dimensions"] == [1, 1960]
+    assert {op["name"] for op in info["operators"]} == {"DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX"}
+    assert info["activation_bytes"] > 0
+
+
+@pytest.mark.parametrize("source", ["folder", "rune"])
+def test_graph_dot(source, built_examples):
+    target = EXAMPLES / "micro_speech" if source == "folder" else built_examples["micro_speech"]
+    dot = rune("graph", target).stdout
+    assert dot.startswith('digraph "micro_speech"')
+    assert '"fft" -> "features" [label="u32[49, 40]"]' in dot
+    assert 'fillcolor="#fde3c2"' in dot  # the model is coloured as a model
+
+
+def test_graph_svg_and_png(tmp_path):
+    if subprocess.run(["which", "dot"], capture_output=True).returncode != 0:
+        pytest.skip("Graphviz's dot is not installed (make test installs it)")
+    assert rune("graph", EXAMPLES / "sine", "-o", tmp_path / "g.svg").returncode == 0
+    assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    assert rune("graph", EXAMPLES / "sine", "--format", "png", "-o", tmp_path / "g.png").returncode == 0
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_proc_block_list_and_show():
+    listing = rune("proc-block", "list").stdout
+    assert "most_confident_indices" in listing and "noise_filtering" in listing
+    shown = rune("proc-block", "show", "label").stdout
+    assert "labels: str_list (required) (also: wordlist)" in shown
+    unknown = rune("proc-block", "show", "lable")
+    assert unknown.returncode == 2 and "did you mean 'label'?" in unknown.stderr
