@@ -6,7 +6,8 @@ import numpy as np
 def run(inputs, args):
     x = inputs[0]
     if x.dtype.kind == "f":
-        return [np.fmod(x, x.dtype.type(args["modulus"]))]
+        with np.errstate(invalid="ignore"):  # fmod(inf, m) is NaN, as in C
+            return [np.fmod(x, x.dtype.type(args["modulus"]))]
     m = x.dtype.type(int(args["modulus"]))
     if m == -1 and x.dtype.kind == "i":
         return [np.zeros_like(x)]

@@ -1,0 +1,155 @@
+"""Every processing block's C implementation against its numpy reference.
+
+Inputs come from hypothesis (including zeros, the extremes of each element type, NaN and
+infinities for floats, size-1 dimensions); the C runs natively, and a set of edge cases also
+runs under AddressSanitizer and UndefinedBehaviorSanitizer with exactly-sized buffers.
+Outputs must be identical, except for blocks that call the C library's exp, where the
+tolerance is stated with the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from rune.blocks.harness import BlockFailed, BlockInstance
+from rune.blocks.registry import builtin_names, resolve
+from rune.tensors import ElementType, TensorType
+
+NUMERIC = [t for t in ElementType if t.is_numeric]
+
+
+@dataclass
+class Case:
+    block: str
+    args: dict
+    inputs: list[tuple[str, tuple[int, ...]]]
+    tolerance: float = 0.0  # relative, for blocks that use libm's transcendental functions
+    elements: dict = field(default_factory=dict)  # per-input hypothesis element strategies
+
+    @property
+    def id(self) -> str:
+        shapes = "_".join(f"{t}{list(s)}" for t, s in self.inputs)
+        args = ",".join(f"{k}={v}" for k, v in self.args.items())
+        return f"{self.block}-{shapes}-{args}"[:80]
+
+
+CASES = [
+    *[Case("modulo", {"modulus": m}, [(t, (3, 5))]) for t, m in
+      [("f32", 6.283185307179586), ("f64", -2.5), ("i8", 7), ("i8", -1), ("u8", 3), ("i16", 100), ("u16", 9),
+       ("i32", -13), ("u32", 1000), ("i64", 3), ("u64", 17)]],
+    *[Case("normalize", {}, [(t, s)]) for t, s in
+      [("f32", (4, 4)), ("f64", (7,)), ("u8", (1, 9)), ("i8", (1,)), ("i32", (5,)), ("u64", (3,)), ("i64", (2, 2))]],
+    Case("softmax", {}, [("f32", (1, 4))], tolerance=1e-6),
+    Case("softmax", {}, [("f32", (3, 7))], tolerance=1e-6),
+    *[Case("argmax", {}, [(t, s)]) for t, s in [("f32", (1, 10)), ("i8", (4,)), ("u16", (1,)), ("f64", (2, 3))]],
+    *[Case("most_confident_indices", {"count": c}, [(t, s)]) for t, s, c in
+      [("f32", (1, 10), 3), ("i8", (5,), 5), ("u8", (1, 1), 1), ("f64", (8,), 2), ("i32", (2, 3), 4)]],
+    Case("label", {"labels": ["zero", "one", "two", "three"]}, [("u32", (3,))],
+         elements={0: st.integers(0, 3)}),
+    Case("label", {"labels": "a,b", "fallback": "?"}, [("i8", (2, 2))]),
+    Case("label", {"labels": ["x"]}, [("u8", (1,))]),  # indices past the list: both must fail
+    Case("fft", {}, [("i16", (16000,))]),
+    Case("fft", {"sample_rate": 8000, "window_size_ms": 32, "window_stride_ms": 16, "num_channels": 20,
+                 "upper_band_limit": 3800.0}, [("i16", (4000,))]),
+    Case("noise_filtering", {}, [("u32", (49, 40))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {"strength": 0.5, "offset": 10.0, "clamping": True, "odd_smoothing": 0.0},
+         [("u32", (7, 16))]),
+]
+
+
+def test_every_builtin_block_has_cases_and_a_reference():
+    assert {c.block for c in CASES} == set(builtin_names())
+    for name in builtin_names():
+        assert resolve(name, Path(".")).manifest.reference_path.is_file(), name
+
+
+_instances: dict[str, tuple] = {}
+
+
+def instance_for(case: Case):
+    if case.id not in _instances:
+        block = resolve(case.block, Path(".")).manifest
+        inputs = [TensorType(ElementType.parse(t), s) for t, s in case.inputs]
+        inst = BlockInstance(block, case.args, inputs)
+        _instances[case.id] = (inst, inst.native())
+    return _instances[case.id]
+
+
+def array_strategy(dtype_name: str, shape, elements=None):
+    dtype = np.dtype(ElementType.parse(dtype_name).numpy_name)
+    if elements is None and dtype.kind == "f":
+        elements = st.floats(width=dtype.itemsize * 8, allow_nan=True, allow_infinity=True)
+    return hnp.arrays(dtype, shape, elements=elements)
+
+
+def edge_cases(dtype_name: str, shape) -> list[np.ndarray]:
+    dtype = np.dtype(ElementType.parse(dtype_name).numpy_name)
+    if dtype.kind == "f":
+        info = np.finfo(dtype)
+        specials = [0.0, -0.0, np.nan, np.inf, -np.inf, info.max, info.min, info.tiny, 1.0, -1.0]
+    else:
+        info = np.iinfo(dtype)
+        specials = [0, info.min, info.max, 1, info.max - 1]
+    count = int(np.prod(shape))
+    arrays = [np.zeros(shape, dtype)]
+    for value in specials:
+        arrays.append(np.full(shape, value, dtype))
+    mixed = np.array([specials[i % len(specials)] for i in range(count)], dtype).reshape(shape)
+    arrays.append(mixed)
+    return arrays
+
+
+def compare(case: Case, produce, arrays):
+    """Run `produce` and the reference on the same inputs; both succeed alike or both fail."""
+    inst, _ = instance_for(case)
+    try:
+        expected = inst.reference(arrays)
+    except (ValueError, ArithmeticError) as reference_error:
+        with pytest.raises(BlockFailed):
+            produce(arrays)
+        return str(reference_error)
+    actual = produce(arrays)
+    for got, want, tensor in zip(actual, expected, inst.outputs):
+        if tensor.dtype is ElementType.UTF8:
+            assert list(got) == list(np.asarray(want, dtype=object).reshape(-1)), case.id
+            continue
+        want = np.asarray(want).reshape(tensor.shape)
+        assert got.dtype == want.dtype, (case.id, got.dtype, want.dtype)
+        if case.tolerance:
+            np.testing.assert_allclose(got, want, rtol=case.tolerance, atol=1e-30, equal_nan=True, err_msg=case.id)
+        elif got.dtype.kind == "f":
+            same = (got == want) | (np.isnan(got) & np.isnan(want))
+            assert same.all(), f"{case.id}: {got[~same][:5]} != {want[~same][:5]}"
+        else:
+            assert np.array_equal(got, want), f"{case.id}: {got} != {want}"
+    return None
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_native_c_matches_the_reference(case, data):
+    inst, native = instance_for(case)
+    arrays = [data.draw(array_strategy(t, s, case.elements.get(i)), label=f"input {i}")
+              for i, (t, s) in enumerate(case.inputs)]
+    compare(case, lambda a: native.run(a, init=True), arrays)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_edge_cases_under_address_and_undefined_behaviour_sanitizers(case):
+    inst, _ = instance_for(case)
+    rng = np.random.default_rng(0)
+    input_sets = [[edge_cases(t, s)[k] for t, s in case.inputs] for k in range(len(edge_cases(*case.inputs[0])))]
+    input_sets.append([rng.integers(-1000, 1000, s).astype(ElementType.parse(t).numpy_name) for t, s in case.inputs])
+    for arrays in input_sets:
+        if case.elements:  # keep constrained inputs valid (e.g. label indices)
+            arrays = [np.clip(a, 0, 3) if i in case.elements else a for i, a in enumerate(arrays)]
+        compare(case, inst.sanitized_run, arrays)
