@@ -26,3 +26,12 @@ def built_examples(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("runes")
     return {name: build(EXAMPLES / name, out / f"{name}.rune").path
             for name in ("sine", "micro_speech", "person_detection")}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Figures tests record with record_property("report", text) are printed at the end of the run."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for name, text in getattr(report, "user_properties", []):
+            if name == "report":
+                terminalreporter.write_sep("-", f"report from {report.nodeid.split('::')[-1]}")
+                terminalreporter.write_line(text)

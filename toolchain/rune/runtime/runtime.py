@@ -119,7 +119,9 @@ class Runtime:
         try:
             code = self.engine.call(export)
         except EngineTrap as e:
-            raise Trap(f"the rune trapped: {e}", stage=self._stage_label(),
+            stage = self._stage_label()
+            self._stop()  # its stack pointer and state may be mid-update: the next run starts afresh
+            raise Trap(f"the rune trapped: {e}", stage=stage,
                        hint="a processing block read or wrote outside its buffers, or hit a bug") from None
         except EngineTimeout:
             self._stop()
