@@ -3,7 +3,7 @@
 
 static af_fft_config config_of(const fft_args *a) {
     af_fft_config c = {
-        a->window_length, 12, a->window, a->fft_length, a->fft_twiddles, a->rfft_twiddles,
+        a->window_length, 12, a->window, a->window_symmetric, a->fft_length, a->fft_twiddles, a->rfft_twiddles,
         a->start_index, a->end_index, (int32_t)a->num_channels, (int32_t)a->fb_weights_count,
         a->fb_weights, a->fb_unweights, a->fb_freq_starts, a->fb_weight_starts, a->fb_widths,
     };

@@ -284,7 +284,8 @@ int af_fft_process_ex(const af_fft_config *cfg, const int16_t *pcm,
 
   /* 1. window: (pcm * w) >> shift, saturated to int16 */
   for (i = 0; i < L; ++i) {
-    int32_t v = af_asr((int32_t)pcm[i] * cfg->window[i], (int)cfg->window_shift);
+    int32_t w = cfg->window[cfg->window_symmetric && i >= (L + 1) / 2 ? L - 1 - i : i];
+    int32_t v = af_asr((int32_t)pcm[i] * w, (int)cfg->window_shift);
     if (v < -32768) v = -32768;
     if (v > 32767) v = 32767;
     x[i] = (int16_t)v;

@@ -45,7 +45,8 @@ extern "C" {
 typedef struct {
   int32_t window_length;      /* samples per window, <= fft_length (480) */
   int32_t window_shift;       /* window weight fraction bits (12) */
-  const int16_t *window;      /* [window_length] */
+  const int16_t *window;      /* [window_length], or its first half if window_symmetric */
+  int32_t window_symmetric;   /* 1: window[i] == window[window_length - 1 - i]; half is stored */
   int32_t fft_length;         /* real FFT length, power of 2 in [64, 2048] */
   const int16_t *fft_twiddles;   /* [fft_length/2][2]  (cos, sin) Q15 */
   const int16_t *rfft_twiddles;  /* [fft_length/4][2]  (cos, sin) Q15 */

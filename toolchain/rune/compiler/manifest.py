@@ -36,7 +36,6 @@ def build_manifest(pipeline: Pipeline, generated: GeneratedSources, module: Wasm
         "outputs": [_output(channel, out, stages[producer], index)
                     for channel, (out, producer, index) in enumerate(generated.channels)],
         "resources": [{"name": r.name, "type": r.type, "bytes": len(r.data)} for r in pipeline.resources.values()],
-        "blocks": [{"name": b.name, "builtin": b.builtin} for b in generated.blocks],
     }
 
 
