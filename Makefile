@@ -31,6 +31,7 @@ $(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/python -m compileall -q toolchain  # start-up stays fast where bytecode caching is off
 	@touch $@
 
 demo: setup

@@ -49,7 +49,7 @@ def build(path: Path | str, output: Path | str | None = None, name: str | None =
     for note in pipeline.notes:
         log(note)
     generated = generate(pipeline, name)
-    module = compile_module(generated.files, _unique(d for b in generated.blocks for d in b.source_dirs), stack_bytes=stack_bytes,
+    module = compile_module(generated, _unique(d for b in generated.blocks for d in b.source_dirs), stack_bytes=stack_bytes,
                             memory_limit=memory_limit, log=log)
     manifest = build_manifest(pipeline, generated, module, name)
     models = [(s.name, s.model_data) for s in pipeline.of_kind(StageKind.MODEL)]

@@ -35,12 +35,23 @@ class Layout:
 
 @dataclass
 class GeneratedSources:
-    files: dict[str, str]  # file name -> contents
+    """The glue and argument headers of one rune, rendered only when they must be compiled:
+    `fingerprint` identifies the text exactly, so a cached module needs no rendering."""
+
+    context: dict  # the template variables
+    fingerprint: str
     layout: Layout
     blocks: list[BlockManifest] = field(default_factory=list)
     capability_order: list[str] = field(default_factory=list)  # stage names by capability index
     model_order: list[str] = field(default_factory=list)
     channels: list[tuple[str, int, int]] = field(default_factory=list)  # (out stage, producer, output)
+
+    def render(self) -> dict[str, str]:
+        """file name -> contents."""
+        env = _environment()
+        files = {f"{b.name}_args.h": render_args_header(b, env) for b in self.blocks}
+        files["rune_glue.c"] = env.get_template("glue.c.j2").render(**self.context)
+        return files
 
 
 def plan_layout(pipeline: Pipeline) -> Layout:
@@ -66,16 +77,33 @@ def plan_layout(pipeline: Pipeline) -> Layout:
 def generate(pipeline: Pipeline, name: str) -> GeneratedSources:
     layout = plan_layout(pipeline)
     blocks = _unique_blocks(pipeline)
-    env = _environment()
-    files = {f"{b.name}_args.h": render_args_header(b, env) for b in blocks}
-    context = _GlueContext(pipeline, layout)
-    files["rune_glue.c"] = env.get_template("glue.c.j2").render(
+    glue = _GlueContext(pipeline, layout)
+    context = dict(
         version=__version__, source=pipeline.source.name, name=name, abi=ABI_VERSION,
-        blocks=blocks, arena_bytes=layout.arena_bytes, stages=context.stages,
-        block_stages=[s for s in context.stages if s["kind"] == "proc-block"],
-        model_stages=[s for s in context.stages if s["kind"] == "model"],
+        blocks=blocks, arena_bytes=layout.arena_bytes, stages=glue.stages,
+        block_stages=[s for s in glue.stages if s["kind"] == "proc-block"],
+        model_stages=[s for s in glue.stages if s["kind"] == "model"],
     )
-    return GeneratedSources(files, layout, blocks, context.capability_order, context.model_order, context.channels)
+    return GeneratedSources(context, _fingerprint(context), layout, blocks, glue.capability_order, glue.model_order,
+                            glue.channels)
+
+
+def _fingerprint(context: dict) -> str:
+    """A hash of everything the rendered text depends on: the templates and the variables."""
+    import hashlib
+    import json
+
+    def plain(value):
+        if isinstance(value, BlockManifest):  # what the templates read of a block
+            return {"name": value.name, "has_init": value.has_init, "derive": value.derive_values,
+                    "args": [(a.name, a.type, a.description, a.values) for a in value.args.values()]}
+        raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+    digest = hashlib.sha256()
+    for template in sorted(TEMPLATES.glob("*.j2")):
+        digest.update(template.read_bytes())
+    digest.update(json.dumps(context, default=plain, sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def render_args_header(block: BlockManifest, env=None) -> str:

@@ -59,17 +59,18 @@ def zig_version() -> str:
     return found[-1].name[len("ziglang-"):-len(".dist-info")] if found else "unknown"
 
 
-def compile_module(files: dict[str, str], block_dirs: list[Path], *, stack_bytes: int = DEFAULT_STACK_BYTES,
+def compile_module(generated, block_dirs: list[Path], *, stack_bytes: int = DEFAULT_STACK_BYTES,
                    memory_limit: int = DEFAULT_MEMORY_LIMIT, log=None) -> WasmModule:
-    """Compile generated files (name -> text) and the blocks' sources into a checked module."""
+    """Compile the generated glue (a codegen.GeneratedSources) and the blocks' sources into a
+    checked module; a module built from the same inputs before comes from the cache."""
     sources = _block_sources(block_dirs)
-    key = _cache_key(files, sources, stack_bytes)
+    key = _cache_key(generated.fingerprint, sources, stack_bytes)
     cached = cache_dir() / "wasm" / f"{key}.wasm"
     if cached.exists():
         data = cached.read_bytes()
         was_cached = True
     else:
-        data = _compile(files, sources, block_dirs, stack_bytes, key, log)
+        data = _compile(generated.render(), sources, block_dirs, stack_bytes, key, log)
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
@@ -95,11 +96,9 @@ def _block_sources(block_dirs: list[Path]) -> list[Path]:
     return sources
 
 
-def _cache_key(files: dict[str, str], sources: list[Path], stack_bytes: int) -> str:
+def _cache_key(fingerprint: str, sources: list[Path], stack_bytes: int) -> str:
     digest = hashlib.sha256()
-    digest.update(f"zig {zig_version()}\0{' '.join(COMPILE_FLAGS)}\0{stack_bytes}\0".encode())
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    digest.update(f"zig {zig_version()}\0{' '.join(COMPILE_FLAGS)}\0{stack_bytes}\0{fingerprint}\0".encode())
     headers = sorted((proc_blocks_dir() / "include").glob("*.h"))
     for folder in {s.parent for s in sources}:
         headers.extend(sorted(folder.glob("*.h")))
