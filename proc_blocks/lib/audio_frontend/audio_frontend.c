@@ -23,10 +23,11 @@ static int32_t af_w32(int64_t v) {
   return (u & 0x80000000u) ? -(int32_t)(~u) - 1 : (int32_t)u;
 }
 
-/* Arithmetic (flooring) right shift of a signed value. */
-static int32_t af_asr(int32_t v, int s) {
-  return v >= 0 ? (v >> s) : -(int32_t)((~(uint32_t)v) >> s) - 1;
-}
+/* Arithmetic (flooring) right shift of a signed value. C leaves >> on negative values to the
+ * implementation; every compiler Rune uses (gcc, clang) defines it as arithmetic, and this
+ * declaration fails to compile on one that does not. */
+typedef char af_requires_arithmetic_shift[((-1) >> 1) == -1 ? 1 : -1];
+static int32_t af_asr(int32_t v, int s) { return v >> s; }
 
 /* Number of significant bits of x (1..32), 0 for x == 0. */
 static int32_t af_bits32(uint32_t x) {
@@ -48,11 +49,10 @@ static int af_is_aligned4(const void *p) {
 /* Q15 rounding of a product sum, stored to int16 (wrapping). */
 static int32_t af_q15(int32_t prod) { return af_w16(af_asr(prod + 16384, 15)); }
 
-/* Division by k as the 16-bit fixed-point FFT does it: x * (32767 / k) in
- * Q15 with rounding (not an exact division). */
-static int32_t af_div_q15(int32_t x, int32_t k) {
-  return af_q15(x * (32767 / k));
-}
+/* Division by the radix as the 16-bit fixed-point FFT does it: x * (32767 / radix) in Q15
+ * with rounding (not an exact division). */
+static int32_t af_div2(int32_t x) { return af_q15(x * (32767 / 2)); }
+static int32_t af_div4(int32_t x) { return af_q15(x * (32767 / 4)); }
 
 typedef struct {
   int32_t n;  /* stages */
@@ -85,16 +85,20 @@ static void af_cfft(const int16_t *tw, int32_t n, const int16_t *in,
   int32_t j, l;
   af_make_plan(n, &pl);
 
-  /* Input reordering (mixed-radix digit reversal). */
-  for (j = 0; j < n; ++j) {
-    int32_t rem = j, src = 0;
-    for (l = 0; l < pl.n; ++l) {
-      int32_t q = rem / pl.m[l];
-      rem -= q * pl.m[l];
-      src += q * pl.stride[l];
+  /* Input reordering (mixed-radix digit reversal): j = sum q[l] m[l] reads from
+   * src = sum q[l] stride[l]; the digits q[l] count like an odometer as j goes up. */
+  {
+    int32_t q[AF_MAX_STAGES] = {0}, src = 0;
+    for (j = 0; j < n; ++j) {
+      out[2 * j] = in[2 * src];
+      out[2 * j + 1] = in[2 * src + 1];
+      for (l = pl.n - 1; l >= 0; --l) { /* the last digit has weight m = 1 */
+        src += pl.stride[l];
+        if (++q[l] < pl.p[l]) break;
+        src -= pl.p[l] * pl.stride[l];
+        q[l] = 0;
+      }
     }
-    out[2 * j] = in[2 * src];
-    out[2 * j + 1] = in[2 * src + 1];
   }
 
   /* Butterfly stages, innermost (smallest) first. */
@@ -108,8 +112,8 @@ static void af_cfft(const int16_t *tw, int32_t n, const int16_t *in,
         if (P == 2) {
           int16_t *e1 = e0 + 2 * M;
           const int16_t *t = tw + 2 * (u * S);
-          int32_t ar = af_div_q15(e0[0], 2), ai = af_div_q15(e0[1], 2);
-          int32_t br = af_div_q15(e1[0], 2), bi = af_div_q15(e1[1], 2);
+          int32_t ar = af_div2(e0[0]), ai = af_div2(e0[1]);
+          int32_t br = af_div2(e1[0]), bi = af_div2(e1[1]);
           int32_t pr = af_q15(br * t[0] - bi * t[1]);
           int32_t pi = af_q15(br * t[1] + bi * t[0]);
           e1[0] = (int16_t)af_w16(ar - pr);
@@ -121,10 +125,10 @@ static void af_cfft(const int16_t *tw, int32_t n, const int16_t *in,
           const int16_t *t1 = tw + 2 * (u * S);
           const int16_t *t2 = tw + 2 * (2 * u * S);
           const int16_t *t3 = tw + 2 * (3 * u * S);
-          int32_t x0r = af_div_q15(e0[0], 4), x0i = af_div_q15(e0[1], 4);
-          int32_t x1r = af_div_q15(e1[0], 4), x1i = af_div_q15(e1[1], 4);
-          int32_t x2r = af_div_q15(e2[0], 4), x2i = af_div_q15(e2[1], 4);
-          int32_t x3r = af_div_q15(e3[0], 4), x3i = af_div_q15(e3[1], 4);
+          int32_t x0r = af_div4(e0[0]), x0i = af_div4(e0[1]);
+          int32_t x1r = af_div4(e1[0]), x1i = af_div4(e1[1]);
+          int32_t x2r = af_div4(e2[0]), x2i = af_div4(e2[1]);
+          int32_t x3r = af_div4(e3[0]), x3i = af_div4(e3[1]);
           /* twiddled odd terms */
           int32_t ar = af_q15(x1r * t1[0] - x1i * t1[1]);
           int32_t ai = af_q15(x1r * t1[1] + x1i * t1[0]);
@@ -161,18 +165,18 @@ static void af_rfft(const af_fft_config *cfg, const int16_t *x, int16_t *z) {
 
   af_cfft(cfg->fft_twiddles, N, x, z);
 
-  dr = af_div_q15(z[0], 2);
-  di = af_div_q15(z[1], 2);
+  dr = af_div2(z[0]);
+  di = af_div2(z[1]);
   z[0] = (int16_t)af_w16(dr + di);
   z[1] = 0;
   z[2 * N] = (int16_t)af_w16(dr - di);
   z[2 * N + 1] = 0;
 
   for (k = 1; k <= N / 2; ++k) {
-    int32_t ar = af_div_q15(z[2 * k], 2);
-    int32_t ai = af_div_q15(z[2 * k + 1], 2);
-    int32_t br = af_div_q15(z[2 * (N - k)], 2);
-    int32_t bi = af_div_q15(af_w16(-(int32_t)z[2 * (N - k) + 1]), 2);
+    int32_t ar = af_div2(z[2 * k]);
+    int32_t ai = af_div2(z[2 * k + 1]);
+    int32_t br = af_div2(z[2 * (N - k)]);
+    int32_t bi = af_div2(af_w16(-(int32_t)z[2 * (N - k) + 1]));
     int32_t sr = af_w16(ar + br), si = af_w16(ai + bi);
     int32_t fr = af_w16(ar - br), fi = af_w16(ai - bi);
     const int16_t *t = st + 2 * (k - 1);
