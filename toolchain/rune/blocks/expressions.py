@@ -27,7 +27,7 @@ class TensorView:
     """What an expression sees of a tensor: `type` (a name such as "f32"), `shape`, `size`, `rank`."""
 
     type: str
-    shape: tuple
+    shape: list
     size: int
     rank: int
 
@@ -51,6 +51,7 @@ _BINARY = {
 _COMPARE = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge, ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
+    ast.Is: operator.is_, ast.IsNot: operator.is_not,
 }
 _UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_}
 

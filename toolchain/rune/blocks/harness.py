@@ -133,7 +133,8 @@ class BlockInstance:
 
     def reference(self, arrays: list[np.ndarray]) -> list:
         module = load_module(self.block.reference_path, self.block.libraries)
-        return module.run([np.asarray(a).reshape(t.shape) for a, t in zip(arrays, self.inputs)], dict(self.args))
+        with np.errstate(all="ignore"):  # extreme inputs overflow on purpose
+            return module.run([np.asarray(a).reshape(t.shape) for a, t in zip(arrays, self.inputs)], dict(self.args))
 
     def driver_source(self) -> str:
         definitions, values = [], []
@@ -235,6 +236,28 @@ class NativeBlock:
             else:
                 results.append(raw.view(NUMPY_TYPES[tensor.dtype.type_name]).reshape(tensor.shape).copy())
         return results
+
+
+def outputs_equal(got, want, tensor: TensorType, tolerance: float = 0.0) -> str | None:
+    """None if a block's output equals the reference's; otherwise what differs. Floats must be
+    identical (NaN equal to NaN) unless a relative tolerance is allowed."""
+    if tensor.dtype is ElementType.UTF8:
+        want = list(np.asarray(want, dtype=object).reshape(-1))
+        return None if list(got) == want else f"{list(got)[:5]} != {want[:5]}"
+    want = np.asarray(want).reshape(tensor.shape)
+    if got.dtype != want.dtype:
+        return f"the reference gives {want.dtype}, the block {got.dtype}"
+    if tolerance:
+        close = np.isclose(got, want, rtol=tolerance, atol=1e-30, equal_nan=True)
+    elif got.dtype.kind == "f":
+        close = (got == want) | (np.isnan(got) & np.isnan(want))
+    else:
+        close = got == want
+    if close.all():
+        return None
+    where = np.argwhere(~close)[:3].tolist()
+    return f"{int((~close).sum())} of {close.size} elements differ, e.g. at {where}: " \
+           f"{[got[tuple(i)].item() for i in where]} != {[want[tuple(i)].item() for i in where]}"
 
 
 def _buffer_bytes(tensor: TensorType) -> int:

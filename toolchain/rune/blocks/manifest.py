@@ -95,8 +95,9 @@ class BlockManifest:
         return next((a for a in self.args.values() if name in a.aliases), None)
 
     def names(self, inputs: list[TensorType], args: dict[str, Any]) -> dict[str, Any]:
-        views = [TensorView(t.dtype.type_name, tuple(t.shape), t.count, len(t.shape)) for t in inputs]
-        names = dict(args)
+        views = [TensorView(t.dtype.type_name, list(t.shape), t.count, len(t.shape)) for t in inputs]
+        names = {name: None for name in self.args}  # an optional argument not given is None
+        names.update(args)
         for spec, view in zip(self.inputs, views):
             names[spec.name] = view
         names["inputs"] = views

@@ -1,0 +1,103 @@
+"""`rune proc-block test`: a block's C against its numpy reference on random and edge-case
+inputs, natively, and under AddressSanitizer and UndefinedBehaviorSanitizer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rune.blocks.harness import BlockFailed, BlockInstance, outputs_equal
+from rune.blocks.manifest import BlockManifest
+from rune.tensors import ElementType, TensorType
+
+
+@dataclass
+class ConformanceReport:
+    examples: int = 0
+    identical: int = 0
+    both_failed: int = 0  # inputs on which the reference and the C both refuse
+    sanitized: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems
+
+
+def random_array(rng: np.random.Generator, tensor: TensorType) -> np.ndarray:
+    dtype = np.dtype(tensor.dtype.numpy_name)
+    if dtype.kind == "f":
+        values = rng.normal(0, 10, tensor.shape).astype(dtype)
+        if values.size > 4 and rng.random() < 0.3:  # now and then the special values
+            flat = values.reshape(-1)
+            flat[rng.integers(0, flat.size, 3)] = rng.choice([np.nan, np.inf, -np.inf, 0.0, -0.0], 3)
+        return values
+    info = np.iinfo(dtype)
+    return rng.integers(info.min, info.max, tensor.shape, dtype=dtype, endpoint=True)
+
+
+def edge_arrays(tensor: TensorType) -> list[np.ndarray]:
+    dtype = np.dtype(tensor.dtype.numpy_name)
+    info = np.finfo(dtype) if dtype.kind == "f" else np.iinfo(dtype)
+    values = [0, info.min, info.max, 1] + ([np.nan, np.inf, -np.inf] if dtype.kind == "f" else [])
+    return [np.full(tensor.shape, v, dtype) for v in values]
+
+
+def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], examples: int = 200,
+                seed: int = 0, sanitize: bool = True) -> ConformanceReport:
+    instance = BlockInstance(block, args, inputs)
+    native = instance.native()
+    rng = np.random.default_rng(seed)
+    report = ConformanceReport()
+    cases = [[random_array(rng, t) for t in inputs] for _ in range(examples)]
+    cases += [list(arrays) for arrays in zip(*(edge_arrays(t) for t in inputs))]
+    for arrays in cases:
+        report.examples += 1
+        problem = _compare(instance, lambda a: native.run(a, init=True), arrays, report)
+        if problem:
+            report.problems.append(problem)
+            if len(report.problems) >= 5:
+                return report
+    if sanitize:
+        for arrays in cases[-len(edge_arrays(inputs[0])) - 3:]:
+            try:
+                problem = _compare(instance, instance.sanitized_run, arrays, ConformanceReport())
+            except AssertionError as e:
+                report.problems.append(str(e))
+                break
+            report.sanitized += 1
+            if problem:
+                report.problems.append(f"under the sanitizers: {problem}")
+    return report
+
+
+def _compare(instance: BlockInstance, produce, arrays, report: ConformanceReport) -> str | None:
+    try:
+        expected = instance.reference(arrays)
+    except (ValueError, ArithmeticError):
+        try:
+            produce(arrays)
+        except BlockFailed:
+            report.both_failed += 1
+            return None
+        return "the reference refused an input that the C accepted"
+    try:
+        actual = produce(arrays)
+    except BlockFailed as e:
+        return f"the C failed ({e}) where the reference did not"
+    for index, (got, want, tensor) in enumerate(zip(actual, expected, instance.outputs)):
+        difference = outputs_equal(got, want, tensor)
+        if difference:
+            return f"output {index}: {difference}"
+    report.identical += 1
+    return None
+
+
+def parse_tensor(text: str) -> TensorType:
+    """'f32[1, 10]' -> TensorType."""
+    name, _, rest = text.strip().partition("[")
+    dims = tuple(int(d) for d in rest.rstrip("]").split(",") if d.strip()) if rest else (1,)
+    if any(d <= 0 for d in dims):
+        raise ValueError(f"dimensions must be positive: {text}")
+    return TensorType(ElementType.parse(name), dims)
