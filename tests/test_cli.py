@@ -86,3 +86,36 @@ def test_proc_block_list_and_show():
     assert "labels: str_list (required) (also: wordlist)" in shown
     unknown = rune("proc-block", "show", "lable")
     assert unknown.returncode == 2 and "did you mean 'label'?" in unknown.stderr
+
+
+def test_a_new_block_builds_runs_and_checks(tmp_path):
+    created = rune("proc-block", "new", "scale", "--dir", tmp_path)
+    assert created.returncode == 0, created.stderr
+    block = tmp_path / "scale"
+    assert sorted(p.name for p in block.iterdir()) == ["block.yaml", "reference.py", "scale.c", "test_scale.py"]
+    checked = rune("proc-block", "test", block, "--input", "f32[1,10]", "--arg", "gain=2.5", "--examples", "50")
+    assert checked.returncode == 0 and checked.stdout.strip() == "ok", checked.stderr
+    (tmp_path / "Runefile.yml").write_text("""
+version: 1
+pipeline:
+  rand: {capability: RAND, outputs: [{type: f32, dimensions: [1, 3]}]}
+  scaled: {proc-block: ./scale, inputs: [rand], args: {gain: 2}}
+  serial: {out: SERIAL, inputs: [rand, scaled]}
+""")
+    assert rune("build", tmp_path).returncode == 0
+    lines = [json.loads(line) for line in rune("run", tmp_path / f"{tmp_path.name}.rune", "--random", "1", "--json")
+             .stdout.splitlines()]
+    import numpy as np
+
+    doubled = np.float32(2) * np.array(lines[0]["elements"], np.float32)
+    assert doubled.tolist() == np.array(lines[1]["elements"], np.float32).tolist()
+    # A wrong C implementation is caught.
+    source = block / "scale.c"
+    source.write_text(source.read_text().replace("x[i] * args->gain", "x[i] * args->gain + 1e-6f"))
+    wrong = rune("proc-block", "test", block, "--input", "f32[1,10]", "--examples", "20", "--no-sanitizers")
+    assert wrong.returncode == 1 and "elements differ" in wrong.stderr
+
+
+def test_new_block_name_rules(tmp_path):
+    bad = rune("proc-block", "new", "Bad-Name", "--dir", tmp_path)
+    assert bad.returncode == 2 and "cannot be a block name" in bad.stderr
