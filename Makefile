@@ -44,6 +44,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/host.py
+	$(BIN)/python bench/blocks.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) examples/*/*.rune
