@@ -19,6 +19,7 @@ COMMANDS = {
     "graph": ("rune.graph.cli", "graph_command", "Draw a pipeline with Graphviz."),
     "model-info": ("rune.tflite.cli", "model_info_command", "Describe a TensorFlow Lite model."),
     "proc-block": ("rune.blocks.cli", "proc_block_group", "List, describe and create processing blocks."),
+    "boards": ("rune.boards.cli", "boards_command", "The boards firmware can be built for."),
 }
 
 

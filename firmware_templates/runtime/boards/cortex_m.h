@@ -1,0 +1,21 @@
+/* What every Cortex-M board shares: SysTick, the system reset, and a reset-cause record that
+   survives the reset (in .noinit RAM, which start-up does not clear). */
+#ifndef RUNE_CORTEX_M_H
+#define RUNE_CORTEX_M_H
+
+#include <stdint.h>
+
+#define REG32(address) (*(volatile uint32_t *)(address))
+#define SYST_CSR 0xE000E010u
+#define SYST_RVR 0xE000E014u
+#define SYST_CVR 0xE000E018u
+#define SCB_AIRCR 0xE000ED0Cu
+
+void cortex_m_start_ticks(uint32_t cpu_hz);
+uint64_t cortex_m_cycles(void);
+void cortex_m_watchdog_start(uint32_t ms);
+void cortex_m_watchdog_kick(void);
+const char *cortex_m_reset_cause(void);
+void cortex_m_reset(const char *cause);
+
+#endif

@@ -1,0 +1,60 @@
+#include "capabilities.h"
+
+#include <string.h>
+
+#include "link.h"
+#include "rune_config.h"
+
+#define MAX_CAPABILITIES 16
+
+static uint64_t random_state[MAX_CAPABILITIES];
+
+void capabilities_reset(void) {
+    for (uint32_t i = 0; i < MAX_CAPABILITIES; i++) random_state[i] = RUNE.random_seed + i;
+}
+
+static uint64_t splitmix64(uint64_t *state) {
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Integer ranges as 64-bit two's complement (index: ABI type code): the smallest value and one
+   past the largest. Arithmetic modulo 2^64 then gives min + draw mod (max - min) for every type. */
+static const uint64_t type_low[] = {0, 0, (uint64_t)-128, 0, (uint64_t)-32768, 0, (uint64_t)-2147483648ll, 0,
+                                    0x8000000000000000ull};
+static const uint64_t type_end[] = {0, 256, 128, 65536, 32768, 1ull << 32, 1ull << 31, 0, 0x8000000000000000ull};
+
+static uint64_t whole(double v) { return v < 0 ? (uint64_t)(int64_t)v : (uint64_t)v; } /* like Python's int() */
+
+static void fill_random(const rune_capability_config *c, uint64_t *state, uint8_t *out) {
+    uint32_t size = c->bytes / c->count;
+    for (uint32_t i = 0; i < c->count; i++) {
+        uint64_t draw = splitmix64(state);
+        if (c->type == 9 || c->type == 10) { /* f32, f64: min + unit * (max - min), in double */
+            double low = c->has_min ? c->min : 0.0, high = c->has_max ? c->max : 1.0;
+            double value = low + ((double)(draw >> 11) * (1.0 / 9007199254740992.0)) * (high - low);
+            if (c->type == 9) { float f = (float)value; memcpy(out + 4 * i, &f, 4); }
+            else memcpy(out + 8 * i, &value, 8);
+            continue;
+        }
+        uint64_t value = draw; /* no range: all the bits of the type */
+        if (c->has_min || c->has_max) {
+            uint64_t low = c->has_min ? whole(c->min) : type_low[c->type];
+            uint64_t span = (c->has_max ? whole(c->max) : type_end[c->type]) - low;
+            value = span ? low + draw % span : low + draw;
+        }
+        memcpy(out + size * i, &value, size); /* little-endian: the low bytes */
+    }
+}
+
+int capability_fill(uint32_t index, uint8_t *destination, uint32_t bytes) {
+    if (index >= RUNE.capability_count || bytes != RUNE.capabilities[index].bytes) return 1;
+    const rune_capability_config *c = &RUNE.capabilities[index];
+    if (c->source == CAPABILITY_RANDOM) {
+        fill_random(c, &random_state[index % MAX_CAPABILITIES], destination);
+        return 0;
+    }
+    return link_request_capability(index, destination, bytes) == 0 ? 0 : 1;
+}

@@ -1,0 +1,76 @@
+/*
+ * The firmware's main loop: announce the boot, start the rune, then run inferences forever,
+ * writing every output as a SERIAL JSON line. Errors are reported as JSON lines too; after a
+ * trap the rune is instantiated again, and a hang is caught by the watchdog (the board resets
+ * and its next boot line says why).
+ */
+#include <string.h>
+
+#include "board.h"
+#include "link.h"
+#include "models.h"
+#include "rune_config.h"
+#include "wasm_host.h"
+
+static void announce(const char *event, uint32_t number, uint64_t cycles) {
+    json_begin(&link_out);
+    json_key(&link_out, "event");
+    json_string(&link_out, event, strlen(event));
+    if (strcmp(event, "boot") == 0) {
+        json_key(&link_out, "rune");
+        json_string(&link_out, RUNE.name, strlen(RUNE.name));
+        json_key(&link_out, "board");
+        json_string(&link_out, RUNE.board, strlen(RUNE.board));
+        json_key(&link_out, "abi");
+        json_uint(&link_out, 1);
+        json_key(&link_out, "reset");
+        json_string(&link_out, board_reset_cause(), strlen(board_reset_cause()));
+    } else {
+        json_key(&link_out, "number");
+        json_uint(&link_out, number);
+        json_key(&link_out, "cycles");
+        json_uint(&link_out, cycles);
+        json_key(&link_out, "cpu_hz");
+        json_uint(&link_out, board_cpu_hz());
+    }
+    json_end(&link_out);
+}
+
+/* Start (or restart) the rune; reports and retries until it starts. */
+static void start(void) {
+    const char *problem = models_init();
+    if (!problem) problem = host_start();
+    while (problem) {
+        link_error("start", 0, problem);
+        host_stop();
+        board_watchdog_kick();
+        for (volatile uint32_t i = 0; i < 1000000; i++) {
+        }
+        problem = host_start();
+    }
+}
+
+int main(void) {
+    board_init();
+    link_init();
+    announce("boot", 0, 0);
+    board_watchdog_start(RUNE.watchdog_ms);
+    start();
+    for (uint32_t number = 0;; number++) {
+        board_watchdog_kick();
+        uint64_t before = board_cycles();
+        host_result result = host_call();
+        uint64_t cycles = board_cycles() - before;
+        if (result.code == 0) {
+            announce("inference", number, cycles);
+            continue;
+        }
+        const char *kind = result.code < 0 ? "trap" : result.code == 1 ? "capability" : result.code == 2 ? "model"
+                         : result.code == 3 ? "output" : result.code == 4 ? "block" : "rune";
+        link_error(kind, host_stage_name(result.stage), result.message ? result.message : "failed");
+        if (result.code < 0) { /* its stack and state may be half-updated: start it afresh */
+            host_stop();
+            start();
+        }
+    }
+}

@@ -1,0 +1,30 @@
+/* Cortex-M start-up: the vector table, copying .data, clearing .bss, the FPU, and faults. */
+#include <stdint.h>
+
+#include "board.h"
+
+extern uint32_t _data, _edata, _data_load, _bss, _ebss, _stack_top;
+int main(void);
+void SysTick_Handler(void);
+
+void Reset_Handler(void) {
+    uint32_t *source = &_data_load, *destination = &_data;
+    while (destination < &_edata) *destination++ = *source++;
+    for (destination = &_bss; destination < &_ebss;) *destination++ = 0;
+#if defined(__ARM_FP)
+    *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20; /* CPACR: enable CP10, CP11 (the FPU) */
+    __asm__ volatile("dsb\n isb");
+#endif
+    main();
+    for (;;) {
+    }
+}
+
+/* A fault is a bug in the firmware, not in the rune (wasm3 checks every access): reset, and
+   say so on the next boot. */
+void Fault_Handler(void) { board_reset("fault"); }
+
+__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
+    (void (*)(void))&_stack_top, Reset_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
+    Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0, Fault_Handler, SysTick_Handler,
+};
