@@ -36,17 +36,16 @@ static void announce(const char *event, uint32_t number, uint64_t cycles) {
     json_end(&link_out);
 }
 
-/* Start (or restart) the rune; reports and retries until it starts. */
+/* Start (or restart) the rune. One that cannot start (too little memory, a module wasm3 cannot
+   load) is reported once; the board then waits, so the report is not buried under retries. */
 static void start(void) {
     const char *problem = models_init();
     if (!problem) problem = host_start();
-    while (problem) {
-        link_error("start", 0, problem);
-        host_stop();
-        board_watchdog_kick();
-        for (volatile uint32_t i = 0; i < 1000000; i++) {
-        }
-        problem = host_start();
+    if (!problem) return;
+    link_error("start", 0, problem);
+    host_stop();
+    board_watchdog_start(0);
+    for (;;) {
     }
 }
 

@@ -109,6 +109,11 @@ static const char *call_export(const char *name, int32_t *result) {
     return 0;
 }
 
+static M3Result link_import(IM3Module module, const char *name, M3RawCall function) {
+    M3Result error = m3_LinkRawFunction(module, "rune_v1", name, "i(iii)", function);
+    return error == m3Err_functionLookupFailed ? 0 : error;
+}
+
 const char *host_start(void) {
     environment = m3_NewEnvironment();
     if (!environment) return "out of memory (wasm3 environment)";
@@ -117,11 +122,15 @@ const char *host_start(void) {
     runtime->memoryLimit = RUNE.memory_bytes; /* allocate only the bytes the rune uses */
     IM3Module module;
     M3Result error = m3_ParseModule(environment, &module, RUNE.rune, RUNE.rune_bytes);
-    if (!error) error = m3_LoadModule(runtime, module);
-    if (!error) error = m3_LinkRawFunction(module, "rune_v1", "capability_read", "i(iii)", &capability_read);
-    if (!error) error = m3_LinkRawFunction(module, "rune_v1", "model_infer", "i(iii)", &model_infer);
-    if (!error) error = m3_LinkRawFunction(module, "rune_v1", "output_write", "i(iii)", &output_write);
     if (error) return error;
+    if ((error = m3_LoadModule(runtime, module))) {
+        m3_FreeModule(module); /* not owned by the runtime yet */
+        return error;
+    }
+    /* A rune imports only the functions it calls (one without models has no model_infer). */
+    if ((error = link_import(module, "capability_read", &capability_read))) return error;
+    if ((error = link_import(module, "model_infer", &model_infer))) return error;
+    if ((error = link_import(module, "output_write", &output_write))) return error;
     if ((error = call_export("_initialize", 0))) return error;
     int32_t address = 0;
     if ((error = call_export("rune_status", &address))) return error;

@@ -20,6 +20,8 @@ COMMANDS = {
     "model-info": ("rune.tflite.cli", "model_info_command", "Describe a TensorFlow Lite model."),
     "proc-block": ("rune.blocks.cli", "proc_block_group", "List, describe and create processing blocks."),
     "boards": ("rune.boards.cli", "boards_command", "The boards firmware can be built for."),
+    "flash": ("rune.firmware.cli", "flash_command", "Build a firmware for a board, flash it and monitor it."),
+    "monitor": ("rune.monitor.cli", "monitor_command", "Read what a board running a rune says."),
 }
 
 

@@ -12,7 +12,7 @@ cpu_flags = board.get("build.rune.cpu_flags")
 
 env.Replace(AR="arm-none-eabi-gcc-ar", AS="arm-none-eabi-as", CC="arm-none-eabi-gcc", CXX="arm-none-eabi-g++",
             OBJCOPY="arm-none-eabi-objcopy", RANLIB="arm-none-eabi-gcc-ranlib", SIZETOOL="arm-none-eabi-size",
-            PROGSUFFIX=".elf", SIZEPROGREGEXP=r"^(?:\.text|\.data|\.rune|\.ARM\.exidx)\s+(\d+).*",
+            PROGNAME="firmware", PROGSUFFIX=".elf", SIZEPROGREGEXP=r"^(?:\.text|\.data|\.rune|\.ARM\.exidx)\s+(\d+).*",
             SIZEDATAREGEXP=r"^(?:\.data|\.bss|\.noinit)\s+(\d+).*", SIZECHECKCMD="$SIZETOOL -A -d $SOURCES")
 env.Append(
     ASFLAGS=cpu_flags, ASPPFLAGS=cpu_flags + ["-x", "assembler-with-cpp"],

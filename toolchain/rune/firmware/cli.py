@@ -1,0 +1,105 @@
+"""`rune flash`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rune.runtime.cli import capability_source_options
+
+
+def _rune_for(path: Path, log):
+    """A .rune, built first (for a device) if the path is a Runefile or its folder."""
+    from rune.container.cli import load_rune
+
+    if path.suffix == ".rune":
+        return load_rune(path)
+    from rune.compiler.build import build
+
+    log(f"building {path} for a device")
+    return load_rune(build(path, target="device", log=log).path)
+
+
+@click.command("flash")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), default=".", required=False)
+@click.option("--board", default="stm32f4", show_default=True,
+              help="A board id or a family (rune boards); a family means its default board, emulated if none is attached.")
+@click.option("--port", help="The board's serial port (real boards).")
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write the PlatformIO project (default: in the Rune cache).")
+@click.option("--dry-run", is_flag=True, help="Only write the PlatformIO project (to open in an IDE).")
+@capability_source_options
+@click.option("--count", type=click.IntRange(min=1), help="Stop after this many inferences (default: until Ctrl-C).")
+@click.option("--json", "as_json", is_flag=True, help="Print outputs as SERIAL JSON lines (as rune run --json).")
+@click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
+              help="Give up after this many seconds without a line from the board.")
+@click.option("--watchdog-ms", type=click.IntRange(min=0), default=60_000, show_default=True,
+              help="Reset the board when one inference takes longer than this (0: no watchdog).")
+def flash_command(path, board, port, project_dir, dry_run, sound, image, accel, raw, seed, named, count, as_json,
+                  timeout, watchdog_ms):
+    """Build a firmware that runs a rune, flash it, and show what the board says.
+
+    PATH is a .rune, or a Runefile (or its folder), which is built first. The firmware is a
+    PlatformIO project: wasm3 runs the rune, Rune's engine its models, and each output comes back
+    over the serial port as a SERIAL JSON line. Emulated boards (the default for stm32f4) run in
+    QEMU; real boards are flashed with their upload protocol. Capability data comes from the
+    same flags as `rune run` (--sound yes.wav ...), sent to the board over the serial link.
+
+    \b
+    rune flash examples/micro_speech --board stm32f4 --sound yes.wav --count 1
+    rune flash examples/sine --dry-run --project-dir sine-firmware
+    """
+    from rune import console
+    from rune.boards import find_board
+    from rune.diagnostics import Diagnostic, RuneError, display_path
+    from rune.firmware.platformio import run_pio
+    from rune.firmware.project import STACK_BYTES, generate_project
+    from rune.firmware.sizes import check_fits, measure
+    from rune.firmware.targets import target_for
+    from rune.monitor.cli import follow
+    from rune.monitor.session import DeviceSession
+    from rune.paths import cache_dir
+    from rune.runtime.source_flags import sources_from_flags
+    from rune.runtime.sources import CapabilitySpec
+
+    target_board = find_board(board)
+    buildable, why = target_board.buildable_here()
+    if not buildable:
+        raise RuneError(Diagnostic(f"a firmware for {target_board.id} cannot be built here: {why}"))
+    rune = _rune_for(path, console.info)
+    capabilities = [CapabilitySpec.from_manifest(c) for c in rune.manifest["capabilities"]]
+    files = {"sound": sound, "image": image, "accel": accel, "raw": raw}
+    sources, notes = sources_from_flags(capabilities, files, list(named), seed)
+    random_seed = next((s.seed for i, s in sources.items() if capabilities[i].kind == "RAND"), 0)
+    for note in notes:
+        console.info(note)
+
+    folder = project_dir or (Path(f"{rune.name}-{target_board.id}") if dry_run
+                             else cache_dir() / "firmware" / f"{rune.name}-{target_board.id}")
+    console.info(f"[1/4] generating the PlatformIO project in {display_path(folder)}")
+    project = generate_project(rune, target_board, folder, random_seed=random_seed, watchdog_ms=watchdog_ms,
+                               log=console.info)
+    if dry_run:
+        click.echo(str(project.folder))
+        return
+    console.info(f"[2/4] building for {target_board.id} with PlatformIO")
+    result = run_pio(project.folder, [])
+    if result.returncode != 0:
+        tail = "\n".join(line for line in (result.stdout + result.stderr).splitlines()
+                         if "error" in line.lower() or "undefined" in line.lower())[-3000:]
+        raise RuneError(Diagnostic(f"the firmware did not build:\n{tail}",
+                                   hint=f"the project is in {project.folder}; run 'pio run' there for the details"))
+    for line in check_fits(measure(project.elf, STACK_BYTES, rune.manifest["memory"]["used_bytes"]), target_board):
+        console.info(f"      {line}")
+    console.info(f"[3/4] uploading to {target_board.id}" + (" (starting QEMU)" if target_board.emulated else ""))
+    with target_for(target_board, port) as target:
+        target.flash(project)
+        link = target.open()
+        console.info("[4/4] monitoring (Ctrl-C stops)" if not count else f"[4/4] monitoring {count} inference(s)")
+        session = DeviceSession(link, capabilities, sources, timeout=timeout)
+        names = {o["channel"]: o["source"]["stage"] for o in rune.manifest["outputs"]}
+        try:
+            follow(session, count, as_json, names)
+        except TimeoutError as e:
+            raise RuneError(str(e)) from None

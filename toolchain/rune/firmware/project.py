@@ -1,0 +1,124 @@
+"""Generate the PlatformIO project that runs one .rune on one board.
+
+    <project>/platformio.ini, boards/<board>.json, link.ld
+    <project>/src/        the device runtime (firmware_templates/runtime) and the generated
+                          rune_config.c (what the rune needs, from its manifest), rune_blob.S
+    <project>/lib/wasm3/  the interpreter, from the Rune cache
+    <project>/rune/       the .rune itself, embedded in flash as it is
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from rune import __version__
+from rune.boards import Board
+from rune.container.rune_file import RuneFile
+from rune.diagnostics import Diagnostic, RuneError
+from rune.firmware.platformio import package_lines, platform_dir
+from rune.firmware.wasm3_source import PYWASM3_VERSION, wasm3_sources
+from rune.paths import firmware_templates_dir
+from rune.tensors import ElementType, TensorType
+
+STACK_BYTES = 16 * 1024
+WASM3_STACK_HEIGHT = 256
+DEFAULT_WATCHDOG_MS = 60_000
+
+
+@dataclass
+class FirmwareProject:
+    folder: Path
+    board: Board
+    rune: RuneFile
+
+    @property
+    def elf(self) -> Path:
+        return self.folder / ".pio" / "build" / self.board.id / "firmware.elf"
+
+
+def _templates():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(firmware_templates_dir() / "project"),
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def _capabilities(manifest: dict) -> list[dict]:
+    entries = []
+    for c in manifest["capabilities"]:
+        tensor = TensorType.from_json(c)
+        args = c["args"]
+        entries.append({
+            "stage": c["stage"], "kind": c["kind"], "source": 1 if c["kind"] == "RAND" else 0,
+            "type": tensor.dtype.code, "bytes": tensor.bytes, "count": tensor.count,
+            "has_min": int(args.get("min") is not None), "has_max": int(args.get("max") is not None),
+            "min": repr(float(args.get("min") or 0.0)), "max": repr(float(args.get("max") or 0.0)),
+        })
+    return entries
+
+
+def _models(rune: RuneFile) -> list[dict]:
+    entries = []
+    for model in rune.manifest["models"]:
+        plan = model.get("plan")
+        if plan is None:
+            raise RuneError(Diagnostic(f"the model of stage '{model['stage']}' has no plan for the device engine",
+                                       hint="rebuild the rune with 'rune build --target device'; the build says "
+                                            "which operator the device engine does not support"))
+        tensors = [TensorType.from_json(t).bytes for t in model["inputs"] + model["outputs"]]
+        entries.append({"stage": model["stage"], "model_offset": rune.model_offset(model["index"]),
+                        "model_bytes": model["bytes"], "plan_offset": rune.sections[plan["section"]].content_start,
+                        "plan_bytes": plan["bytes"], "arena_bytes": plan["arena_bytes"],
+                        "inputs": len(model["inputs"]), "outputs": len(model["outputs"]), "tensor_bytes": tensors})
+    return entries
+
+
+def _outputs(manifest: dict) -> list[dict]:
+    entries = []
+    for o in manifest["outputs"]:
+        tensor = TensorType.from_json(o)
+        dims = list(tensor.shape) + [0] * (8 - len(tensor.shape))
+        entries.append({"type": tensor.dtype.code, "rank": len(tensor.shape), "count": tensor.count,
+                        "bytes": tensor.count * (4 if tensor.dtype is ElementType.UTF8 else tensor.dtype.size),
+                        "dims": dims})
+    return entries
+
+
+def generate_project(rune: RuneFile, board: Board, folder: Path, *, random_seed: int = 0,
+                     watchdog_ms: int = DEFAULT_WATCHDOG_MS, log=None) -> FirmwareProject:
+    manifest = rune.manifest
+    models = _models(rune)
+    templates = _templates()
+    runtime = firmware_templates_dir() / "runtime"
+    folder = folder.resolve()
+    for sub in ("src", "boards", "rune", "lib/wasm3/src"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+
+    rune_path = folder / "rune" / f"{rune.name}.rune"
+    rune_path.write_bytes(rune.data)
+    for source in [*runtime.glob("*.c"), *runtime.glob("*.h"), runtime / "boards" / "cortex_m.c",
+                   runtime / "boards" / "cortex_m.h", runtime / "boards" / f"{board.console['driver']}.c"]:
+        shutil.copy2(source, folder / "src" / source.name)
+    for source in wasm3_sources(log).iterdir():
+        shutil.copy2(source, folder / "lib" / "wasm3" / "src" / source.name)
+
+    context = dict(
+        version=__version__, name=rune.name, board=board, platform=f"symlink://{platform_dir()}",
+        packages=package_lines(), libraries=["wasm3"], stack_bytes=STACK_BYTES, rune_path=str(rune_path),
+        capabilities=_capabilities(manifest), models=models, outputs=_outputs(manifest),
+        stages=[s["name"] for s in manifest["stages"]], rune_bytes=len(rune.data),
+        memory_bytes=manifest["memory"]["used_bytes"], random_seed=random_seed & (2**64 - 1),
+        watchdog_ms=watchdog_ms, arena_bytes=max((m["arena_bytes"] for m in models), default=0),
+        stack_height=WASM3_STACK_HEIGHT, wasm3_version=PYWASM3_VERSION,
+    )
+    files = {
+        "platformio.ini": "platformio.ini.j2", f"boards/{board.id}.json": "board.json.j2", "link.ld": "link.ld.j2",
+        "src/rune_blob.S": "rune_blob.S.j2", "src/rune_generated.h": "rune_generated.h.j2",
+        "src/rune_config.c": "rune_config.c.j2", "lib/wasm3/library.json": "wasm3_library.json.j2",
+    }
+    for target, template in files.items():
+        (folder / target).write_text(templates.get_template(template).render(**context))
+    return FirmwareProject(folder, board, rune)
