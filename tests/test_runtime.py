@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -154,46 +155,15 @@ def test_a_missing_source_names_the_capability_and_the_flag(built_examples):
 
 # -- the sandbox ------------------------------------------------------------------------------
 
-FAULTY_BLOCK = r"""
-#include "faulty_args.h"
-/* Input 0: do the job; 1: write far outside memory; 2: loop forever; 3: fail politely; 4: recurse forever. */
-static volatile uint32_t sink;
-static uint32_t recurse(uint32_t n) {  /* each frame uses stack memory: the overflow cannot be optimised away */
-    volatile uint8_t frame[256];
-    frame[n & 255] = (uint8_t)n;
-    if (sink == 12345u) return frame[0];
-    return recurse(n + 1) + frame[1];
-}
-int32_t faulty_run(const faulty_args *args, const rune_block_ctx *ctx) {
-    uint8_t mode = ((const uint8_t *)ctx->inputs[0].data)[0];
-    ((uint8_t *)ctx->outputs[0].data)[0] = mode;
-    if (mode == 1) *(volatile uint32_t *)(uintptr_t)0x7ffffff0u = 1;
-    if (mode == 2) for (;;) sink++;
-    if (mode == 3) return rune_block_fail("faulty: asked to fail");
-    if (mode == 4) sink = recurse(1);
-    return RUNE_OK;
-}
-"""
-
-
 @pytest.fixture(scope="module")
 def faulty_rune(tmp_path_factory):
+    """A rune whose block misbehaves on request (tests/assets/faulty): returns (rune, folder of mode files)."""
+    import shutil
+
+    assets = Path(__file__).parent / "assets"
     folder = tmp_path_factory.mktemp("faulty")
-    (folder / "faulty").mkdir()
-    (folder / "faulty" / "block.yaml").write_text("""
-name: faulty
-description: Misbehaves on request.
-inputs: [{name: mode, types: [u8]}]
-outputs: [{name: echo, type: u8, shape: mode.shape}]
-""")
-    (folder / "faulty" / "faulty.c").write_text(FAULTY_BLOCK)
-    (folder / "Runefile.yml").write_text("""
-version: 1
-pipeline:
-  mode: {capability: RAW, outputs: [{type: u8, dimensions: [1]}], args: {length: 1}}
-  misbehave: {proc-block: ./faulty, inputs: [mode]}
-  serial: {out: SERIAL, inputs: [misbehave]}
-""")
+    shutil.copytree(assets / "faulty", folder / "faulty")
+    shutil.copy(assets / "faulty.Runefile.yml", folder / "Runefile.yml")
     for mode in range(5):
         (folder / f"mode{mode}.bin").write_bytes(bytes([mode]))
     return build(folder).path, folder

@@ -52,21 +52,15 @@ def flash_command(path, board, port, project_dir, dry_run, sound, image, accel, 
     """
     from rune import console
     from rune.boards import find_board
-    from rune.diagnostics import Diagnostic, RuneError, display_path
-    from rune.firmware.platformio import run_pio
-    from rune.firmware.project import STACK_BYTES, generate_project
-    from rune.firmware.sizes import check_fits, measure
-    from rune.firmware.targets import target_for
+    from rune.diagnostics import RuneError, display_path
+    from rune.firmware.device import build_firmware, running_on
+    from rune.firmware.project import generate_project
     from rune.monitor.cli import follow
-    from rune.monitor.session import DeviceSession
     from rune.paths import cache_dir
     from rune.runtime.source_flags import sources_from_flags
     from rune.runtime.sources import CapabilitySpec
 
     target_board = find_board(board)
-    buildable, why = target_board.buildable_here()
-    if not buildable:
-        raise RuneError(Diagnostic(f"a firmware for {target_board.id} cannot be built here: {why}"))
     rune = _rune_for(path, console.info)
     capabilities = [CapabilitySpec.from_manifest(c) for c in rune.manifest["capabilities"]]
     files = {"sound": sound, "image": image, "accel": accel, "raw": raw}
@@ -75,30 +69,21 @@ def flash_command(path, board, port, project_dir, dry_run, sound, image, accel, 
     for note in notes:
         console.info(note)
 
-    folder = project_dir or (Path(f"{rune.name}-{target_board.id}") if dry_run
-                             else cache_dir() / "firmware" / f"{rune.name}-{target_board.id}")
-    console.info(f"[1/4] generating the PlatformIO project in {display_path(folder)}")
-    project = generate_project(rune, target_board, folder, random_seed=random_seed, watchdog_ms=watchdog_ms,
-                               log=console.info)
     if dry_run:
+        folder = project_dir or Path(f"{rune.name}-{target_board.id}")
+        project = generate_project(rune, target_board, folder, random_seed=random_seed, watchdog_ms=watchdog_ms,
+                                   log=console.info)
+        console.info(f"wrote the PlatformIO project to {display_path(project.folder)} (build it with 'pio run')")
         click.echo(str(project.folder))
         return
-    console.info(f"[2/4] building for {target_board.id} with PlatformIO")
-    result = run_pio(project.folder, [])
-    if result.returncode != 0:
-        tail = "\n".join(line for line in (result.stdout + result.stderr).splitlines()
-                         if "error" in line.lower() or "undefined" in line.lower())[-3000:]
-        raise RuneError(Diagnostic(f"the firmware did not build:\n{tail}",
-                                   hint=f"the project is in {project.folder}; run 'pio run' there for the details"))
-    for line in check_fits(measure(project.elf, STACK_BYTES, rune.manifest["memory"]["used_bytes"]), target_board):
-        console.info(f"      {line}")
-    console.info(f"[3/4] uploading to {target_board.id}" + (" (starting QEMU)" if target_board.emulated else ""))
-    with target_for(target_board, port) as target:
-        target.flash(project)
-        link = target.open()
+    console.info(f"[1/4] generating the firmware project for {target_board.id}")
+    project, _ = build_firmware(rune, target_board, project_dir, random_seed=random_seed, watchdog_ms=watchdog_ms,
+                                log=lambda message: console.info(f"[2/4] {message}" if message.startswith("building")
+                                                                 else f"      {message}"))
+    names = {o["channel"]: o["source"]["stage"] for o in rune.manifest["outputs"]}
+    with running_on(project, sources, port=port, timeout=timeout,
+                    log=lambda message: console.info(f"[3/4] {message}")) as session:
         console.info("[4/4] monitoring (Ctrl-C stops)" if not count else f"[4/4] monitoring {count} inference(s)")
-        session = DeviceSession(link, capabilities, sources, timeout=timeout)
-        names = {o["channel"]: o["source"]["stage"] for o in rune.manifest["outputs"]}
         try:
             follow(session, count, as_json, names)
         except TimeoutError as e:

@@ -57,6 +57,8 @@ class LineTracker:
         if line.kind == "corrupted":
             self.corrupted += 1
             warnings.append(f"a corrupted line was dropped: {line.text[:80]}")
+            if self.expected_seq is not None:
+                self.expected_seq += 1  # it was a line, only damaged: not a lost one
             return warnings
         if line.seq is None:
             return warnings
