@@ -253,17 +253,11 @@ def test_truncated_and_corrupted_runes_are_refused(built_examples):
 
 def test_a_model_that_crashes_tflite_micro_is_an_error_not_a_crash(tmp_path, monkeypatch):
     """SOFTMAX with beta = 0 makes TFLM abort the process; the runtime must survive it."""
-    from rune.tflite.flatbuffer import Buffer
+    from rune.tflite.opcodes import Op
+    from rune.tflite.writer import options, unary_model
 
-    model = bytearray((EXAMPLES / "micro_speech" / "model.tflite").read_bytes())
-    root = Buffer(bytes(model)).root()
-    graph = root.tables(8, "subgraph")[0]
-    codes = root.tables(6, "operator code")
-    for op in graph.tables(10, "operator"):
-        code = codes[op.scalar(4, "I")]
-        if max(code.scalar(10, "i"), code.scalar(4, "b")) == 25:  # SOFTMAX
-            beta = op.table(12, "options")._field(4)
-            model[beta:beta + 4] = struct.pack("<f", 0.0)
+    model = unary_model(Op.SOFTMAX, (1, 1960), np.int8, np.int8, (0.1, 0), (1 / 256, -128),
+                        options("SoftmaxOptions", beta=0.0))
     folder = tmp_path / "broken"
     folder.mkdir()
     (folder / "model.tflite").write_bytes(bytes(model))

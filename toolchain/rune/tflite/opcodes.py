@@ -1,4 +1,6 @@
-"""Names of TensorFlow Lite builtin operators, indexed by their code in the schema (BuiltinOperator)."""
+"""Codes of TensorFlow Lite's schema (schema.fbs): builtin operators and tensor element types."""
+
+from enum import IntEnum
 
 BUILTIN_OPERATORS = (
     "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "DEQUANTIZE",
@@ -42,3 +44,7 @@ TENSOR_TYPES = (
     "FLOAT64", "COMPLEX128", "UINT64", "RESOURCE", "VARIANT", "UINT32", "UINT16", "INT4", "BFLOAT16", "INT2",
     "UINT4", "FLOAT8_E4M3FN", "FLOAT8_E5M2",
 )
+
+# The same as enumerations, for code that names operators and types: Op.CONV_2D == 3, TypeCode.INT8 == 9.
+Op = IntEnum("Op", {name: code for code, name in enumerate(BUILTIN_OPERATORS)})
+TypeCode = IntEnum("TypeCode", {name: code for code, name in enumerate(TENSOR_TYPES)})
