@@ -1,0 +1,43 @@
+/* Kernel dispatch table, indexed by the kernel ids of rune_plan.h. */
+#include "kernels/kernels.h"
+
+#define KERNEL(id, name) [id] = {rune_##name##_check, rune_##name##_eval}
+
+const rune_kernel rune_kernels[RUNE_K_COUNT] = {
+    KERNEL(RUNE_K_FC_F32, fc_f32),
+    KERNEL(RUNE_K_FC_I8, fc_i8),
+    KERNEL(RUNE_K_CONV_F32, conv_f32),
+    KERNEL(RUNE_K_CONV_I8, conv_i8),
+    KERNEL(RUNE_K_DWCONV_F32, dwconv_f32),
+    KERNEL(RUNE_K_DWCONV_I8, dwconv_i8),
+    KERNEL(RUNE_K_SOFTMAX_F32, softmax_f32),
+    KERNEL(RUNE_K_SOFTMAX_Q, softmax_q),
+    KERNEL(RUNE_K_AVGPOOL_F32, avgpool_f32),
+    KERNEL(RUNE_K_AVGPOOL_Q, avgpool_q),
+    KERNEL(RUNE_K_MAXPOOL_F32, maxpool_f32),
+    KERNEL(RUNE_K_MAXPOOL_Q, maxpool_q),
+    KERNEL(RUNE_K_QUANTIZE_F32, quantize_f32),
+    KERNEL(RUNE_K_REQUANTIZE, requantize),
+    KERNEL(RUNE_K_DEQUANTIZE, dequantize),
+    KERNEL(RUNE_K_SVDF_I8, svdf_i8),
+    KERNEL(RUNE_K_LSTM_I8, lstm_i8),
+    KERNEL(RUNE_K_LUT8, lut8),
+    KERNEL(RUNE_K_CLAMP_F32, clamp_f32),
+    KERNEL(RUNE_K_LEAKY_RELU_F32, leaky_relu_f32),
+    KERNEL(RUNE_K_LEAKY_RELU_I16, leaky_relu_i16),
+    KERNEL(RUNE_K_LOGISTIC_F32, logistic_f32),
+    KERNEL(RUNE_K_TANH_F32, tanh_f32),
+    KERNEL(RUNE_K_LOGISTIC_I16, logistic_i16),
+    KERNEL(RUNE_K_TANH_I16, tanh_i16),
+    KERNEL(RUNE_K_ADD_F32, add_f32),
+    KERNEL(RUNE_K_ADD_Q, add_q),
+    KERNEL(RUNE_K_SUB_F32, sub_f32),
+    KERNEL(RUNE_K_SUB_Q, sub_q),
+    KERNEL(RUNE_K_MUL_F32, mul_f32),
+    KERNEL(RUNE_K_MUL_Q, mul_q),
+    KERNEL(RUNE_K_PAD, pad),
+    KERNEL(RUNE_K_CONCAT, concat),
+    KERNEL(RUNE_K_STRIDED_SLICE, strided_slice),
+    KERNEL(RUNE_K_MEAN_F32, mean_f32),
+    KERNEL(RUNE_K_MEAN_Q, mean_q),
+};

@@ -1,0 +1,68 @@
+/* Fixed-point helpers with the exact rounding behaviour of TFLite's reference
+ * kernels (gemmlowp-style double rounding). Written to be free of undefined
+ * behaviour for any input: products are formed in 64 bits and left shifts are
+ * done on unsigned values, which wraps exactly like the reference does in practice.
+ * Assumes arithmetic right shift of negative values (gcc/clang on all targets). */
+#ifndef RUNE_QMATH_H
+#define RUNE_QMATH_H
+
+#include <stdint.h>
+
+#define RQ_INT32_MIN (-2147483647 - 1)
+#define RQ_INT32_MAX 2147483647
+
+static inline int32_t rq_min(int32_t a, int32_t b) { return a < b ? a : b; }
+static inline int32_t rq_max(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t rq_clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+
+/* Wrapping int32 arithmetic (the reference kernels' accumulators never overflow
+ * on valid models; on corrupt plans we must still avoid undefined behaviour). */
+static inline int32_t rq_wadd(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int32_t rq_wsub(int32_t a, int32_t b) { return (int32_t)((uint32_t)a - (uint32_t)b); }
+static inline int32_t rq_wmul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
+static inline int32_t rq_shl(int32_t a, int shift) { return (int32_t)((uint32_t)a << shift); }
+
+/* round(a * b / 2^31), saturating the single overflow case (VQRDMULH). */
+static inline int32_t rq_srdhm(int32_t a, int32_t b) {
+  int64_t ab;
+  int64_t nudge;
+  if (a == b && a == RQ_INT32_MIN) return RQ_INT32_MAX;
+  ab = (int64_t)a * (int64_t)b;
+  nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
+  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+}
+
+/* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31]. */
+static inline int32_t rq_rdivpot(int32_t x, int exponent) {
+  const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+  const int32_t remainder = x & mask;
+  const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+  return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+/* MultiplyByQuantizedMultiplier: x * multiplier * 2^shift, shift in [-31, 30]. */
+static inline int32_t rq_mul(int32_t x, int32_t multiplier, int shift) {
+  const int left = shift > 0 ? shift : 0;
+  const int right = shift > 0 ? 0 : -shift;
+  return rq_rdivpot(rq_srdhm(rq_shl(x, left), multiplier), right);
+}
+
+/* The 64-bit accumulator variant (int16 activations): multiplier reduced to Q15. */
+static inline int32_t rq_mul64(int64_t x, int32_t multiplier, int shift) {
+  const int32_t reduced = multiplier < 0x7FFF0000 ? (multiplier + (1 << 15)) >> 16 : 0x7FFF;
+  const int total_shift = 15 - shift;
+  const uint64_t prod = (uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total_shift - 1));
+  return (int32_t)((int64_t)prod >> total_shift);
+}
+
+static inline int32_t rq_sat_add(int32_t a, int32_t b) {
+  int64_t s = (int64_t)a + b;
+  return s > RQ_INT32_MAX ? RQ_INT32_MAX : (s < RQ_INT32_MIN ? RQ_INT32_MIN : (int32_t)s);
+}
+
+static inline int32_t rq_sat_sub(int32_t a, int32_t b) {
+  int64_t s = (int64_t)a - b;
+  return s > RQ_INT32_MAX ? RQ_INT32_MAX : (s < RQ_INT32_MIN ? RQ_INT32_MIN : (int32_t)s);
+}
+
+#endif

@@ -1,0 +1,39 @@
+"""Kernel ids of the C runtime (must match firmware_templates/engine/rune_plan.h; a test checks).
+18 and 35-37 are reserved for kernels not written yet (COPY, float LSTM/SVDF, int16 FC)."""
+
+FC_F32 = 1
+FC_I8 = 2
+CONV_F32 = 3
+CONV_I8 = 4
+DWCONV_F32 = 5
+DWCONV_I8 = 6
+AVGPOOL_F32 = 7
+AVGPOOL_Q = 8
+MAXPOOL_F32 = 9
+MAXPOOL_Q = 10
+SOFTMAX_F32 = 11
+SOFTMAX_Q = 12
+QUANTIZE_F32 = 13
+REQUANTIZE = 14
+DEQUANTIZE = 15
+SVDF_I8 = 16
+LSTM_I8 = 17
+LUT8 = 19
+CLAMP_F32 = 20
+LEAKY_RELU_F32 = 21
+LOGISTIC_F32 = 22
+TANH_F32 = 23
+ADD_F32 = 24
+ADD_Q = 25
+SUB_F32 = 26
+SUB_Q = 27
+MUL_F32 = 28
+MUL_Q = 29
+MEAN_F32 = 30
+MEAN_Q = 31
+PAD = 32
+CONCAT = 33
+STRIDED_SLICE = 34
+LOGISTIC_I16 = 38
+TANH_I16 = 39
+LEAKY_RELU_I16 = 40
