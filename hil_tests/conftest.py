@@ -23,9 +23,10 @@ def pytest_addoption(parser):
     parser.addoption("--port", default=None, help="The serial port of a real board (e.g. /dev/ttyACM0).")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", params=["aot", "wasm3"])
 def device(request):
-    """A function: (rune path, sources, board id or None) -> context manager of a DeviceSession."""
+    """A function: (rune path, sources, board id or None) -> context manager of a DeviceSession,
+    once for each engine that runs the rune's module on the board."""
     from rune.boards import find_board
     from rune.container.rune_file import RuneFile
     from rune.firmware.device import build_firmware, running_on
@@ -41,7 +42,7 @@ def device(request):
     def open_device(rune_path: Path, sources: dict, default_board: str = "netduinoplus2", random_seed: int = 0,
                     watchdog_ms: int = 60_000):
         board = find_board(chosen or default_board)
-        project, _ = build_firmware(RuneFile.load(rune_path), board, random_seed=random_seed,
+        project, _ = build_firmware(RuneFile.load(rune_path), board, engine=request.param, random_seed=random_seed,
                                     watchdog_ms=watchdog_ms)
         return running_on(project, sources, port=port, timeout=120)
 

@@ -20,8 +20,10 @@ uint32_t board_cpu_hz(void);
 void board_watchdog_start(uint32_t ms);
 void board_watchdog_kick(void);
 
-/* Why the board last started: "power", "watchdog", "fault" or "reset". */
+/* Why the board last started: "power", "watchdog", "fault" or "reset"; for a fault, where. */
 const char *board_reset_cause(void);
+uint32_t board_fault_address(void);
 void board_reset(const char *cause);  /* records the cause, then resets; does not return */
+void board_fault(uint32_t pc);        /* records a fault at pc, then resets */
 
 #endif

@@ -6,11 +6,12 @@
  */
 #include <string.h>
 
+#include "abi_host.h"
 #include "board.h"
 #include "link.h"
 #include "models.h"
 #include "rune_config.h"
-#include "wasm_host.h"
+#include "engine.h"
 
 static void announce(const char *event, uint32_t number, uint64_t cycles) {
     json_begin(&link_out);
@@ -23,13 +24,25 @@ static void announce(const char *event, uint32_t number, uint64_t cycles) {
         json_string(&link_out, RUNE.board, strlen(RUNE.board));
         json_key(&link_out, "abi");
         json_uint(&link_out, 1);
+        json_key(&link_out, "engine");
+        json_string(&link_out, engine_name(), strlen(engine_name()));
         json_key(&link_out, "reset");
         json_string(&link_out, board_reset_cause(), strlen(board_reset_cause()));
-    } else {
+        if (board_fault_address()) {
+            json_key(&link_out, "fault_pc");
+            json_uint(&link_out, board_fault_address());
+        }
+    } else { /* cycles: the whole inference, then where they went */
         json_key(&link_out, "number");
         json_uint(&link_out, number);
         json_key(&link_out, "cycles");
         json_uint(&link_out, cycles);
+        json_key(&link_out, "capability_cycles");
+        json_uint(&link_out, abi_spent.capabilities);
+        json_key(&link_out, "model_cycles");
+        json_uint(&link_out, abi_spent.models);
+        json_key(&link_out, "output_cycles");
+        json_uint(&link_out, abi_spent.outputs);
         json_key(&link_out, "cpu_hz");
         json_uint(&link_out, board_cpu_hz());
     }
@@ -40,10 +53,10 @@ static void announce(const char *event, uint32_t number, uint64_t cycles) {
    load) is reported once; the board then waits, so the report is not buried under retries. */
 static void start(void) {
     const char *problem = models_init();
-    if (!problem) problem = host_start();
+    if (!problem) problem = engine_start();
     if (!problem) return;
     link_error("start", 0, problem);
-    host_stop();
+    engine_stop();
     board_watchdog_start(0);
     for (;;) {
     }
@@ -57,8 +70,9 @@ int main(void) {
     start();
     for (uint32_t number = 0;; number++) {
         board_watchdog_kick();
+        abi_reset_cycles();
         uint64_t before = board_cycles();
-        host_result result = host_call();
+        engine_result result = engine_call();
         uint64_t cycles = board_cycles() - before;
         if (result.code == 0) {
             announce("inference", number, cycles);
@@ -66,9 +80,10 @@ int main(void) {
         }
         const char *kind = result.code < 0 ? "trap" : result.code == 1 ? "capability" : result.code == 2 ? "model"
                          : result.code == 3 ? "output" : result.code == 4 ? "block" : "rune";
-        link_error(kind, host_stage_name(result.stage), result.message ? result.message : "failed");
+        link_error(kind, result.stage < RUNE.stage_count ? RUNE.stages[result.stage] : "?",
+                   result.message ? result.message : "failed");
         if (result.code < 0) { /* its stack and state may be half-updated: start it afresh */
-            host_stop();
+            engine_stop();
             start();
         }
     }

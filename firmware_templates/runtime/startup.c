@@ -20,9 +20,18 @@ void Reset_Handler(void) {
     }
 }
 
-/* A fault is a bug in the firmware, not in the rune (wasm3 checks every access): reset, and
-   say so on the next boot. */
-void Fault_Handler(void) { board_reset("fault"); }
+/* A fault is a bug in the firmware, not in the rune (every access the rune makes is checked):
+   reset, and say so on the next boot, with the address of the faulting instruction. */
+void fault_report(const uint32_t *frame) { board_fault(frame[6]); }
+
+__attribute__((naked)) void Fault_Handler(void) {
+    __asm__ volatile(
+        "tst lr, #4\n"
+        "ite eq\n"
+        "mrseq r0, msp\n"
+        "mrsne r0, psp\n"
+        "b fault_report\n");
+}
 
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
     (void (*)(void))&_stack_top, Reset_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,

@@ -11,13 +11,16 @@ static uint32_t reload;
 __attribute__((section(".noinit"))) static struct {
     uint32_t marker;
     char cause[12];
+    uint32_t fault_pc;
 } reset_record;
 static char cause_at_boot[12];
+static uint32_t fault_at_boot;
 
 void cortex_m_start_ticks(uint32_t cpu_hz) {
     if (reset_record.marker == MARKER) {
         memcpy(cause_at_boot, reset_record.cause, sizeof cause_at_boot);
         cause_at_boot[sizeof cause_at_boot - 1] = 0;
+        fault_at_boot = reset_record.fault_pc;
     } else {
         strcpy(cause_at_boot, "power");
     }
@@ -50,8 +53,15 @@ void cortex_m_watchdog_start(uint32_t ms) {
 void cortex_m_watchdog_kick(void) { watchdog_deadline = milliseconds + watchdog_ms; }
 
 const char *cortex_m_reset_cause(void) { return cause_at_boot; }
+uint32_t cortex_m_fault_address(void) { return fault_at_boot; }
+
+void cortex_m_fault(uint32_t pc) {
+    reset_record.fault_pc = pc;
+    cortex_m_reset("fault");
+}
 
 void cortex_m_reset(const char *cause) {
+    if (strcmp(cause, "fault") != 0) reset_record.fault_pc = 0;
     reset_record.marker = MARKER;
     strncpy(reset_record.cause, cause, sizeof reset_record.cause - 1);
     __asm__ volatile("dsb");

@@ -16,6 +16,8 @@ uint64_t cortex_m_cycles(void);
 void cortex_m_watchdog_start(uint32_t ms);
 void cortex_m_watchdog_kick(void);
 const char *cortex_m_reset_cause(void);
+uint32_t cortex_m_fault_address(void);
 void cortex_m_reset(const char *cause);
+void cortex_m_fault(uint32_t pc);
 
 #endif

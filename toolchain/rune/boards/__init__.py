@@ -36,6 +36,7 @@ class Board:
     sensors: tuple[str, ...] = ()
     qemu_machine: str | None = None
     default_for_family: bool = False
+    default_engine: str = "aot"
     source: Path = field(default=Path(), compare=False)
 
     @property
@@ -79,6 +80,7 @@ def load_board(path: Path) -> Board:
         flash=Region(**plain["flash"]), ram=Region(**plain["ram"]), console=plain["console"],
         platformio=plain["platformio"], sensors=tuple(plain.get("sensors", [])),
         qemu_machine=plain.get("qemu", {}).get("machine"), default_for_family=plain.get("default_for_family", False),
+        default_engine=plain.get("default_engine", "aot"),
         source=path)
 
 

@@ -29,6 +29,9 @@ def _rune_for(path: Path, log):
 @click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Where to write the PlatformIO project (default: in the Rune cache).")
 @click.option("--dry-run", is_flag=True, help="Only write the PlatformIO project (to open in an IDE).")
+@click.option("--engine", type=click.Choice(["aot", "wasm3"]),
+              help="What runs the rune's module: aot (translated to C ahead of time: fast and small) or wasm3 "
+                   "(the interpreter). Default: the board's choice (rune boards).")
 @capability_source_options
 @click.option("--count", type=click.IntRange(min=1), help="Stop after this many inferences (default: until Ctrl-C).")
 @click.option("--json", "as_json", is_flag=True, help="Print outputs as SERIAL JSON lines (as rune run --json).")
@@ -36,7 +39,7 @@ def _rune_for(path: Path, log):
               help="Give up after this many seconds without a line from the board.")
 @click.option("--watchdog-ms", type=click.IntRange(min=0), default=60_000, show_default=True,
               help="Reset the board when one inference takes longer than this (0: no watchdog).")
-def flash_command(path, board, port, project_dir, dry_run, sound, image, accel, raw, seed, named, count, as_json,
+def flash_command(path, board, port, project_dir, dry_run, engine, sound, image, accel, raw, seed, named, count, as_json,
                   timeout, watchdog_ms):
     """Build a firmware that runs a rune, flash it, and show what the board says.
 
@@ -71,13 +74,14 @@ def flash_command(path, board, port, project_dir, dry_run, sound, image, accel, 
 
     if dry_run:
         folder = project_dir or Path(f"{rune.name}-{target_board.id}")
-        project = generate_project(rune, target_board, folder, random_seed=random_seed, watchdog_ms=watchdog_ms,
-                                   log=console.info)
+        project = generate_project(rune, target_board, folder, engine=engine, random_seed=random_seed,
+                                   watchdog_ms=watchdog_ms, log=console.info)
         console.info(f"wrote the PlatformIO project to {display_path(project.folder)} (build it with 'pio run')")
         click.echo(str(project.folder))
         return
     console.info(f"[1/4] generating the firmware project for {target_board.id}")
-    project, _ = build_firmware(rune, target_board, project_dir, random_seed=random_seed, watchdog_ms=watchdog_ms,
+    project, _ = build_firmware(rune, target_board, project_dir, engine=engine, random_seed=random_seed,
+                                watchdog_ms=watchdog_ms,
                                 log=lambda message: console.info(f"[2/4] {message}" if message.startswith("building")
                                                                  else f"      {message}"))
     names = {o["channel"]: o["source"]["stage"] for o in rune.manifest["outputs"]}

@@ -18,13 +18,16 @@ from rune.paths import cache_dir
 from rune.runtime.sources import CapabilitySpec, Source
 
 
-def build_firmware(rune: RuneFile, board: Board, folder: Path | None = None, *, random_seed: int = 0,
-                   watchdog_ms: int = 60_000, log=lambda message: None) -> tuple[FirmwareProject, FirmwareSize]:
+def build_firmware(rune: RuneFile, board: Board, folder: Path | None = None, *, engine: str | None = None,
+                   random_seed: int = 0, watchdog_ms: int = 60_000,
+                   log=lambda message: None) -> tuple[FirmwareProject, FirmwareSize]:
     buildable, why = board.buildable_here()
     if not buildable:
         raise RuneError(Diagnostic(f"a firmware for {board.id} cannot be built here: {why}"))
-    folder = folder or cache_dir() / "firmware" / f"{rune.name}-{board.id}"
-    project = generate_project(rune, board, folder, random_seed=random_seed, watchdog_ms=watchdog_ms, log=log)
+    engine = engine or board.default_engine
+    folder = folder or cache_dir() / "firmware" / f"{rune.name}-{board.id}-{engine}"
+    project = generate_project(rune, board, folder, engine=engine, random_seed=random_seed, watchdog_ms=watchdog_ms,
+                               log=log)
     log(f"building for {board.id} with PlatformIO")
     result = run_pio(project.folder, [])
     if result.returncode != 0:
@@ -32,7 +35,7 @@ def build_firmware(rune: RuneFile, board: Board, folder: Path | None = None, *, 
         tail = "\n".join(line for line in lines if "error" in line.lower() or "undefined" in line.lower())[-3000:]
         raise RuneError(Diagnostic(f"the firmware did not build:\n{tail}",
                                    hint=f"the project is in {project.folder}; run 'pio run' there for the details"))
-    size = measure(project.elf, STACK_BYTES, rune.manifest["memory"]["used_bytes"])
+    size = measure(project.elf, STACK_BYTES, rune.manifest["memory"]["used_bytes"], engine)
     for line in check_fits(size, board):
         log(f"  {line}")
     return project, size

@@ -18,6 +18,7 @@ from rune.boards import Board
 from rune.container.rune_file import RuneFile
 from rune.diagnostics import Diagnostic, RuneError
 from rune.firmware.platformio import package_lines, platform_dir
+from rune.firmware.aot import WASM2C_VERSION, translate
 from rune.firmware.wasm3_source import PYWASM3_VERSION, wasm3_sources
 from rune.paths import firmware_templates_dir
 from rune.tensors import ElementType, TensorType
@@ -25,6 +26,8 @@ from rune.tensors import ElementType, TensorType
 STACK_BYTES = 16 * 1024
 WASM3_STACK_HEIGHT = 256
 DEFAULT_WATCHDOG_MS = 60_000
+ENGINES = ("aot", "wasm3")
+ENGINE_SOURCES = {"aot": ("engine_aot.c", "aot_runtime.c"), "wasm3": ("engine_wasm3.c",)}
 
 
 @dataclass
@@ -32,6 +35,7 @@ class FirmwareProject:
     folder: Path
     board: Board
     rune: RuneFile
+    engine: str
 
     @property
     def elf(self) -> Path:
@@ -87,38 +91,56 @@ def _outputs(manifest: dict) -> list[dict]:
     return entries
 
 
-def generate_project(rune: RuneFile, board: Board, folder: Path, *, random_seed: int = 0,
+def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str | None = None, random_seed: int = 0,
                      watchdog_ms: int = DEFAULT_WATCHDOG_MS, log=None) -> FirmwareProject:
+    engine = engine or board.default_engine
     manifest = rune.manifest
     models = _models(rune)
     templates = _templates()
     runtime = firmware_templates_dir() / "runtime"
     folder = folder.resolve()
-    for sub in ("src", "boards", "rune", "lib/wasm3/src"):
+    if folder.exists():  # a project from an earlier flash: its sources are replaced
+        shutil.rmtree(folder / "src", ignore_errors=True)
+        shutil.rmtree(folder / "lib", ignore_errors=True)
+    for sub in ("src", "boards", "rune"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
 
     rune_path = folder / "rune" / f"{rune.name}.rune"
     rune_path.write_bytes(rune.data)
-    for source in [*runtime.glob("*.c"), *runtime.glob("*.h"), runtime / "boards" / "cortex_m.c",
+    every_engine = {name for sources in ENGINE_SOURCES.values() for name in sources}
+    shared = [p for p in [*runtime.glob("*.c"), *runtime.glob("*.h")] if p.name not in every_engine]
+    for source in [*shared, *(runtime / name for name in ENGINE_SOURCES[engine]), runtime / "boards" / "cortex_m.c",
                    runtime / "boards" / "cortex_m.h", runtime / "boards" / f"{board.console['driver']}.c"]:
         shutil.copy2(source, folder / "src" / source.name)
-    for source in wasm3_sources(log).iterdir():
-        shutil.copy2(source, folder / "lib" / "wasm3" / "src" / source.name)
+    libraries = []
+    if engine == "wasm3":
+        (folder / "lib" / "wasm3" / "src").mkdir(parents=True)
+        for source in wasm3_sources(log).iterdir():
+            shutil.copy2(source, folder / "lib" / "wasm3" / "src" / source.name)
+        libraries.append("wasm3")
+    else:
+        (folder / "lib" / "rune_aot" / "src").mkdir(parents=True)
+        translate(rune, folder / "lib" / "rune_aot" / "src")
+        libraries.append("rune_aot")
 
     context = dict(
         version=__version__, name=rune.name, board=board, platform=f"symlink://{platform_dir()}",
-        packages=package_lines(), libraries=["wasm3"], stack_bytes=STACK_BYTES, rune_path=str(rune_path),
+        packages=package_lines(), libraries=libraries, stack_bytes=STACK_BYTES, rune_path=str(rune_path),
         capabilities=_capabilities(manifest), models=models, outputs=_outputs(manifest),
         stages=[s["name"] for s in manifest["stages"]], rune_bytes=len(rune.data),
         memory_bytes=manifest["memory"]["used_bytes"], random_seed=random_seed & (2**64 - 1),
         watchdog_ms=watchdog_ms, arena_bytes=max((m["arena_bytes"] for m in models), default=0),
-        stack_height=WASM3_STACK_HEIGHT, wasm3_version=PYWASM3_VERSION,
+        stack_height=WASM3_STACK_HEIGHT, wasm3_version=PYWASM3_VERSION, wasm2c_version=WASM2C_VERSION,
     )
     files = {
         "platformio.ini": "platformio.ini.j2", f"boards/{board.id}.json": "board.json.j2", "link.ld": "link.ld.j2",
         "src/rune_blob.S": "rune_blob.S.j2", "src/rune_generated.h": "rune_generated.h.j2",
-        "src/rune_config.c": "rune_config.c.j2", "lib/wasm3/library.json": "wasm3_library.json.j2",
+        "src/rune_config.c": "rune_config.c.j2",
     }
+    if engine == "wasm3":
+        files["lib/wasm3/library.json"] = "wasm3_library.json.j2"
+    else:
+        files["lib/rune_aot/library.json"] = "aot_library.json.j2"
     for target, template in files.items():
         (folder / target).write_text(templates.get_template(template).render(**context))
-    return FirmwareProject(folder, board, rune)
+    return FirmwareProject(folder, board, rune, engine)

@@ -13,6 +13,7 @@ from rune.diagnostics import Diagnostic, RuneError
 FLASH_SECTIONS = (".text", ".ARM.exidx", ".rune", ".data")
 RAM_SECTIONS = (".data", ".bss", ".noinit")
 WASM3_HEAP_BYTES = 24 * 1024  # wasm3's runtime and compiled code, measured on the examples
+LIBC_HEAP_BYTES = 2 * 1024  # the C library's number formatting
 
 
 @dataclass
@@ -40,11 +41,13 @@ def section_sizes(elf: Path) -> dict[str, int]:
     return sizes
 
 
-def measure(elf: Path, stack_bytes: int, rune_memory_bytes: int) -> FirmwareSize:
+def measure(elf: Path, stack_bytes: int, rune_memory_bytes: int, engine: str) -> FirmwareSize:
+    """wasm3 keeps the rune's memory on the heap; the aot engine has it in static RAM."""
     sizes = section_sizes(elf)
+    heap = LIBC_HEAP_BYTES + (rune_memory_bytes + WASM3_HEAP_BYTES if engine == "wasm3" else 0)
     return FirmwareSize(flash=sum(sizes.get(s, 0) for s in FLASH_SECTIONS),
                         static_ram=sum(sizes.get(s, 0) for s in RAM_SECTIONS), stack=stack_bytes,
-                        heap=rune_memory_bytes + WASM3_HEAP_BYTES, sections=sizes)
+                        heap=heap, sections=sizes)
 
 
 def check_fits(size: FirmwareSize, board: Board) -> list[str]:
@@ -56,7 +59,7 @@ def check_fits(size: FirmwareSize, board: Board) -> list[str]:
 
     lines = [line("flash", size.flash, board.flash.bytes),
              line("RAM", size.ram, board.ram.bytes) + f" (static {size.static_ram:,}, stack {size.stack:,}, "
-                                                     f"heap for wasm3 and the rune ~{size.heap:,})"]
+                                                     f"heap ~{size.heap:,})"]
     problems = [text for text, used, available in ((lines[0], size.flash, board.flash.bytes),
                                                    (lines[1], size.ram, board.ram.bytes)) if used > available]
     if problems:
