@@ -15,7 +15,7 @@ import numpy as np
 
 from conftest import shared_data
 from rune.engine.native import NativeEngine
-from rune.engine.plan import numpy_dtype
+from rune.engine.dtypes import numpy_dtype
 from rune.engine.planner import plan_model
 from rune.tflite.model import read_model
 

@@ -1,4 +1,5 @@
-"""`rune build`: Runefile -> checked pipeline -> C glue -> wasm -> .rune."""
+"""`rune build`: Runefile -> checked pipeline -> C glue -> wasm -> .rune, with each model's plan for
+Rune's engine (docs/engine.md)."""
 
 from __future__ import annotations
 
@@ -13,9 +14,12 @@ from rune.compiler.manifest import build_manifest
 from rune.compiler.pipeline import Pipeline
 from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES, WasmModule, compile_module
 from rune.container.rune_file import write_rune
-from rune.diagnostics import RuneError, display_path
+from rune.diagnostics import Diagnostics, RuneError, display_path
+from rune.engine.errors import UnsupportedOperator
+from rune.engine.plan_cache import plan_bytes
 from rune.runefile import find_runefile, load_runefile
 from rune.runefile.document import StageKind
+from rune.tflite.model import ModelError
 
 
 @dataclass
@@ -28,6 +32,12 @@ class BuildResult:
     seconds: float
     code_bytes: int  # the .rune's size without models and resources
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# What a rune is built for: the desktop runs every model (TFLM), a device only models that Rune's
+# engine can plan, so for a device a model without a plan is an error rather than a warning.
+TARGETS = ("desktop", "device")
 
 
 def _unique(items) -> list:
@@ -39,23 +49,28 @@ def default_name(runefile: Path) -> str:
 
 
 def build(path: Path | str, output: Path | str | None = None, name: str | None = None, *,
-          memory_limit: int = DEFAULT_MEMORY_LIMIT, stack_bytes: int = DEFAULT_STACK_BYTES,
-          log: Callable[[str], None] | None = None, write: bool = True) -> BuildResult:
+          memory_limit: int = DEFAULT_MEMORY_LIMIT, stack_bytes: int = DEFAULT_STACK_BYTES, target: str = "desktop",
+          log: Callable[[str], None] | None = None, warn: Callable[[str], None] | None = None,
+          write: bool = True) -> BuildResult:
     started = time.perf_counter()
     log = log or (lambda message: None)
+    warn = warn or log
     runefile = find_runefile(path)
     name = name or default_name(runefile)
     pipeline = check(load_runefile(runefile))
     for note in pipeline.notes:
         log(note)
+    plans, warnings = _plan_models(pipeline, target)
+    for warning in warnings:
+        warn(warning)
     generated = generate(pipeline, name)
     module = compile_module(generated, _unique(d for b in generated.blocks for d in b.source_dirs), stack_bytes=stack_bytes,
                             memory_limit=memory_limit, log=log)
-    manifest = build_manifest(pipeline, generated, module, name)
-    models = [(s.name, s.model_data) for s in pipeline.of_kind(StageKind.MODEL)]
+    manifest = build_manifest(pipeline, generated, module, name, plans)
+    models = [(s.name, s.model_data, plans[s.name]) for s in pipeline.of_kind(StageKind.MODEL)]
     resources = [(r.name, r.data) for r in pipeline.resources.values()]
     data = write_rune(module.data, manifest, models, resources)
-    payload = sum(len(m) for _, m in models) + sum(len(r) for _, r in resources)
+    payload = sum(len(m) + len(p or b"") for _, m, p in models) + sum(len(r) for _, r in resources)
     target = None
     if write:
         target = Path(output) if output else runefile.resolve().parent / f"{name}.rune"
@@ -67,4 +82,28 @@ def build(path: Path | str, output: Path | str | None = None, name: str | None =
         except OSError as e:
             raise RuneError(f"cannot write {display_path(target)}: {e.strerror}") from None
     return BuildResult(target, data, manifest, pipeline, module, time.perf_counter() - started,
-                       len(data) - payload, pipeline.notes)
+                       len(data) - payload, pipeline.notes, warnings)
+
+
+def _plan_models(pipeline: Pipeline, target: str) -> tuple[dict[str, bytes | None], list[str]]:
+    """Each model stage's plan for Rune's engine (None if the engine cannot run it), and the warnings
+    that say so; for a device, such a model is an error."""
+    plans: dict[str, bytes | None] = {}
+    warnings: list[str] = []
+    errors = Diagnostics()
+    for stage in pipeline.of_kind(StageKind.MODEL):
+        try:
+            plans[stage.name] = plan_bytes(stage.model_data)
+            continue
+        except UnsupportedOperator as e:
+            why = f"Rune's engine does not support operator {e.op_index} ({e.op_name}) of the model: {e.detail}"
+        except ModelError as e:
+            why = f"Rune's engine cannot run the model: {e}"
+        plans[stage.name] = None
+        if target == "device":
+            errors.error(why, stage.location, stage=stage.name,
+                         hint="docs/engine.md lists what the engine supports; 'rune model-check MODEL' checks a model")
+        else:
+            warnings.append(f"stage '{stage.name}': {why}; this rune cannot run on a device")
+    errors.raise_if_any()
+    return plans, warnings

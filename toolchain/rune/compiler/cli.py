@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from rune.compiler.build import TARGETS
 from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES
 
 
@@ -18,7 +19,10 @@ from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES
               help="Fail if the rune needs more bytes of memory than this.")
 @click.option("--stack-size", type=click.IntRange(min=1024), default=DEFAULT_STACK_BYTES, show_default=True,
               help="Bytes of stack for the rune's code.")
-def build_command(path, output, name, memory_limit, stack_size):
+@click.option("--target", type=click.Choice(TARGETS), default="desktop", show_default=True,
+              help="What the rune is for: on a device every model must run on Rune's engine (an error if not; "
+                   "for the desktop a warning).")
+def build_command(path, output, name, memory_limit, stack_size, target):
     """Compile a Runefile into a .rune.
 
     PATH is a Runefile (YAML or the older Docker-like syntax) or a folder holding Runefile.yml,
@@ -29,7 +33,8 @@ def build_command(path, output, name, memory_limit, stack_size):
     from rune.compiler.build import build
     from rune.diagnostics import display_path
 
-    result = build(path, output, name, memory_limit=memory_limit, stack_bytes=stack_size, log=console.info)
+    result = build(path, output, name, memory_limit=memory_limit, stack_bytes=stack_size, target=target,
+                   log=console.info, warn=console.warn)
     memory = result.manifest["memory"]
     other = memory["used_bytes"] - memory["stack_bytes"] - memory["arena_bytes"] - memory["state_bytes"]
     console.info(f"memory: {memory['used_bytes']:,} of {memory_limit:,} bytes allowed "

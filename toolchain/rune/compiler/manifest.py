@@ -9,11 +9,13 @@ from rune.compiler.codegen import GeneratedSources
 from rune.compiler.pipeline import Pipeline, Stage
 from rune.compiler.wasm_build import WasmModule, zig_version
 from rune.container.rune_file import FORMAT_VERSION
+from rune.engine.plan import arena_bytes, ram_bytes
 from rune.runefile.document import StageKind
 from rune.tflite.model import Tensor
 
 
-def build_manifest(pipeline: Pipeline, generated: GeneratedSources, module: WasmModule, name: str) -> dict:
+def build_manifest(pipeline: Pipeline, generated: GeneratedSources, module: WasmModule, name: str,
+                   plans: dict[str, bytes | None]) -> dict:
     stages = pipeline.stages
     by_name = {s.name: s for s in stages}
     return {
@@ -32,7 +34,7 @@ def build_manifest(pipeline: Pipeline, generated: GeneratedSources, module: Wasm
         },
         "stages": [stage_entry(s, stages) for s in stages],
         "capabilities": [_capability(i, by_name[n]) for i, n in enumerate(generated.capability_order)],
-        "models": [_model(i, by_name[n]) for i, n in enumerate(generated.model_order)],
+        "models": [_model(i, by_name[n], plans[n]) for i, n in enumerate(generated.model_order)],
         "outputs": [_output(channel, out, stages[producer], index)
                     for channel, (out, producer, index) in enumerate(generated.channels)],
         "resources": [{"name": r.name, "type": r.type, "bytes": len(r.data)} for r in pipeline.resources.values()],
@@ -60,9 +62,9 @@ def _capability(index: int, stage: Stage) -> dict:
             "args": {k: to_json(v) for k, v in stage.args.items()}, **tensor.to_json(), "bytes": tensor.bytes}
 
 
-def _model(index: int, stage: Stage) -> dict:
+def _model(index: int, stage: Stage, plan: bytes | None) -> dict:
     model = stage.model
-    return {
+    entry = {
         "index": index,
         "stage": stage.name,
         "file": stage.model_path.name,
@@ -72,6 +74,9 @@ def _model(index: int, stage: Stage) -> dict:
         "operators": model.operator_names,
         "activation_bytes": model.activation_bytes,
     }
+    if plan is not None:  # write_rune adds where the plan is
+        entry["plan"] = {"arena_bytes": arena_bytes(plan), "ram_bytes": ram_bytes(arena_bytes(plan))}
+    return entry
 
 
 def _model_tensor(tensor: Tensor) -> dict:

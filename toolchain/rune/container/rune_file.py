@@ -3,11 +3,12 @@ named custom sections (docs/abi.md, "The .rune container").
 
     rune.manifest          JSON: the pipeline, capabilities, models, outputs, memory, versions
     rune.model.<stage>     a model's .tflite bytes, 16-byte aligned in the file
+    rune.plan.<stage>      the model's plan for Rune's engine (docs/engine.md), 16-byte aligned
     rune.resource.<name>   a resource's bytes
 
-Readers skip sections they do not know, so later versions can add sections (a device engine's
-plan, signatures) without breaking older hosts; the manifest's "format" changes only when an
-older reader could misread a rune.
+Readers skip sections they do not know, so later versions can add sections (signatures, say)
+without breaking older hosts; the manifest's "format" changes only when an older reader could
+misread a rune.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rune.container import wasm
 FORMAT_VERSION = 1
 MANIFEST_SECTION = "rune.manifest"
 MODEL_PREFIX = "rune.model."
+PLAN_PREFIX = "rune.plan."
 RESOURCE_PREFIX = "rune.resource."
 MODEL_ALIGNMENT = 16
 
@@ -74,11 +76,15 @@ class RuneFile:
             if key not in self.manifest:
                 raise RuneFileError(f"{name}: the manifest lacks '{key}'")
         for model in self.manifest["models"]:
-            if model.get("section") not in self.sections:
-                raise RuneFileError(f"{name}: the model of stage '{model.get('stage')}' is missing")
-            if hashlib.sha256(self.section_bytes(model["section"])).hexdigest() != model.get("sha256"):
-                raise RuneFileError(f"{name}: the model of stage '{model.get('stage')}' is corrupted "
-                                    f"(its checksum does not match)")
+            self._verify_section(name, model, f"the model of stage '{model.get('stage')}'")
+            if "plan" in model:
+                self._verify_section(name, model["plan"], f"the plan of stage '{model.get('stage')}'")
+
+    def _verify_section(self, name: str, entry: dict, what: str) -> None:
+        if entry.get("section") not in self.sections:
+            raise RuneFileError(f"{name}: {what} is missing")
+        if hashlib.sha256(self.section_bytes(entry["section"])).hexdigest() != entry.get("sha256"):
+            raise RuneFileError(f"{name}: {what} is corrupted (its checksum does not match)")
 
     @property
     def name(self) -> str:
@@ -91,6 +97,11 @@ class RuneFile:
     def model_bytes(self, index: int) -> bytes:
         return self.section_bytes(self.manifest["models"][index]["section"])
 
+    def plan_bytes(self, index: int) -> bytes | None:
+        """The model's plan for Rune's engine; None if the engine cannot run it."""
+        plan = self.manifest["models"][index].get("plan")
+        return self.section_bytes(plan["section"]) if plan else None
+
     def resource_bytes(self, name: str) -> bytes:
         return self.section_bytes(RESOURCE_PREFIX + name)
 
@@ -99,16 +110,23 @@ class RuneFile:
         return self.sections[self.manifest["models"][index]["section"]].content_start
 
 
-def write_rune(module: bytes, manifest: dict, models: list[tuple[str, bytes]],
+def write_rune(module: bytes, manifest: dict, models: list[tuple[str, bytes, bytes | None]],
                resources: list[tuple[str, bytes]]) -> bytes:
-    """Assemble the .rune; the manifest's model entries get their section names and checksums."""
+    """Assemble the .rune from (stage, model, plan or None) and (name, content) pairs; the manifest's
+    model entries (and their "plan" entries) get their section names, sizes and checksums."""
     data = module
-    for (stage, model), entry in zip(models, manifest["models"]):
-        section = MODEL_PREFIX + stage
-        data, _ = wasm.append_custom_section(data, section, model, align=MODEL_ALIGNMENT)
-        entry.update(section=section, bytes=len(model), sha256=hashlib.sha256(model).hexdigest())
+    for (stage, model, plan), entry in zip(models, manifest["models"]):
+        data, _ = wasm.append_custom_section(data, MODEL_PREFIX + stage, model, align=MODEL_ALIGNMENT)
+        entry.update(_section_entry(MODEL_PREFIX + stage, model))
+        if plan is not None:
+            data, _ = wasm.append_custom_section(data, PLAN_PREFIX + stage, plan, align=MODEL_ALIGNMENT)
+            entry["plan"] = {**_section_entry(PLAN_PREFIX + stage, plan), **entry.get("plan", {})}
     for name, content in resources:
         data, _ = wasm.append_custom_section(data, RESOURCE_PREFIX + name, content)
     text = json.dumps(manifest, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     data, _ = wasm.append_custom_section(data, MANIFEST_SECTION, text)
     return data
+
+
+def _section_entry(section: str, content: bytes) -> dict:
+    return {"section": section, "bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from rune.tflite.opcodes import TypeCode
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = 0x454E5552          # "RUNE"
 FORMAT_VERSION = 1
@@ -20,9 +20,15 @@ FLAG_VARIABLE = 1
 # sizeof(rune_engine) on a 32-bit target: three pointers + two int16 fields.
 ENGINE_STRUCT_BYTES_32BIT = 16
 
-# The element types the engine holds in memory (the plan's dtype field holds their TFLite codes).
-NUMPY_TYPES = {TypeCode.FLOAT32: np.float32, TypeCode.INT32: np.int32, TypeCode.UINT8: np.uint8,
-                TypeCode.INT64: np.int64, TypeCode.BOOL: np.bool_, TypeCode.INT16: np.int16, TypeCode.INT8: np.int8}
+
+def ram_bytes(arena_bytes: int) -> int:
+    """What the engine needs in RAM on a 32-bit device: the arena and the engine struct."""
+    return arena_bytes + ENGINE_STRUCT_BYTES_32BIT
+
+
+def arena_bytes(plan: bytes) -> int:
+    """The arena a serialised plan needs (from its header)."""
+    return struct.unpack_from("<I", plan, 24)[0]
 
 
 def fnv1a(data: bytes) -> int:
@@ -78,8 +84,7 @@ class Plan:
 
     @property
     def ram_bytes(self) -> int:
-        """What the engine needs in RAM on a 32-bit device: the arena and the engine struct."""
-        return self.arena_bytes + ENGINE_STRUCT_BYTES_32BIT
+        return ram_bytes(self.arena_bytes)
 
     def to_bytes(self) -> bytes:
         pool: list[int] = []
@@ -109,8 +114,3 @@ class Plan:
         after_sum = head_tail + body
         checksum = fnv1a(after_sum)
         return struct.pack("<IHHII", MAGIC, FORMAT_VERSION, HEADER_BYTES, total, checksum) + after_sum
-
-
-def numpy_dtype(type_code: int) -> np.dtype:
-    """The numpy type of a tensor type the engine holds."""
-    return np.dtype(NUMPY_TYPES[type_code])

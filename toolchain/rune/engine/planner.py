@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from rune.engine import arena
+from rune.engine.dtypes import numpy_dtype
 from rune.engine.errors import UnsupportedOperator
 from rune.engine.ops import OpPlan, plan_operator
 from rune.engine.plan import (FLAG_VARIABLE, STORE_ARENA, STORE_MODEL, STORE_STAGED, Plan, PlanOp, PlanTensor,
-                              TensorInfo, fnv1a, numpy_dtype)
+                              TensorInfo, fnv1a)
 from rune.engine.requirements import check_model
 from rune.tflite.flatbuffer import FlatBufferError
 from rune.tflite.model import ModelError, ModelInfo, Tensor, read_model

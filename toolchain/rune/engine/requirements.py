@@ -2,8 +2,8 @@
 checks that): one subgraph, static shapes of sensible size, plain quantization, constants the
 runtime can read in place, builtin operators only."""
 
+from rune.engine.dtypes import NUMPY_TYPES
 from rune.engine.errors import UnsupportedOperator
-from rune.engine.plan import NUMPY_TYPES
 from rune.tflite.model import ModelError, ModelInfo, Tensor
 
 MAX_RANK = 6

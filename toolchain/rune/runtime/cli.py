@@ -41,7 +41,7 @@ def capability_source_options(command):
 @click.option("--engine", type=click.Choice(ENGINES), default="wasmtime", show_default=True,
               help="The WebAssembly engine (wasm3 is the interpreter the firmware uses).")
 @click.option("--model-engine", type=click.Choice(BACKENDS), default="tflm", show_default=True,
-              help="What runs the models.")
+              help="What runs the models: TensorFlow Lite Micro, or Rune's own engine (as on a device).")
 @click.option("--timeout", type=click.FloatRange(min=0.01), default=DEFAULT_TIMEOUT, show_default=True,
               help="Stop a rune whose inference runs longer than this many seconds.")
 @click.option("--json", "as_json", is_flag=True,

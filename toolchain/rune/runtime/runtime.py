@@ -43,7 +43,8 @@ class Runtime:
         self.capabilities = [CapabilitySpec.from_manifest(c) for c in self.manifest["capabilities"]]
         self.sources: dict[int, Source] = {}
         backend = create_backend(model_engine)
-        self.models = [backend.load(rune.model_bytes(m["index"]), m) for m in self.manifest["models"]]
+        self.models = [backend.load(rune.model_bytes(m["index"]), m, rune.plan_bytes(m["index"]))
+                       for m in self.manifest["models"]]
         self.host = Host(self.manifest, self._capability_bytes, self.models)
         self.engine = None
         self._start()

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rune.engine.dtypes import numpy_dtype
 from rune.engine.errors import UnsupportedOperator
-from rune.engine.plan import numpy_dtype
 from rune.engine.quant import QRANGE, ScaleError
 from rune.engine.schema import Activation
 from rune.tflite.model import ModelError, ModelInfo, Operator, Tensor

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from rune.engine import kernels
+from rune.engine.dtypes import numpy_dtype
 from rune.engine.ops import OpPlan, register
-from rune.engine.plan import numpy_dtype
 from rune.engine.schema import BuiltinOptions
 from rune.tflite.opcodes import Op, TypeCode as T
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rune.runtime.models.base import ModelBackend, ModelSession
 
-BACKENDS = ("tflm",)
+BACKENDS = ("tflm", "rune")  # TensorFlow Lite Micro; Rune's own engine, as on a device
 
 
 def create_backend(name: str) -> ModelBackend:
@@ -13,6 +13,10 @@ def create_backend(name: str) -> ModelBackend:
         from rune.runtime.models.tflm import TflmBackend
 
         return TflmBackend()
+    if name == "rune":
+        from rune.runtime.models.engine import EngineBackend
+
+        return EngineBackend()
     raise ValueError(f"unknown model engine '{name}' (model engines: {', '.join(BACKENDS)})")
 
 

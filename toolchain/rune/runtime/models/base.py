@@ -18,5 +18,6 @@ class ModelBackend(ABC):
     name = "backend"
 
     @abstractmethod
-    def load(self, model: bytes, entry: dict) -> ModelSession:
-        """A session for one model; `entry` is the model's manifest entry. Raises ModelFailure."""
+    def load(self, model: bytes, entry: dict, plan: bytes | None) -> ModelSession:
+        """A session for one model; `entry` is the model's manifest entry, `plan` its plan for Rune's
+        engine if the rune has one. Raises ModelFailure."""

@@ -47,7 +47,7 @@ class TflmSession(ModelSession):
 class TflmBackend(ModelBackend):
     name = "tflm"
 
-    def load(self, model: bytes, entry: dict) -> ModelSession:
+    def load(self, model: bytes, entry: dict, plan: bytes | None) -> ModelSession:
         stage = entry["stage"]
         try:
             info = read_model(model)
