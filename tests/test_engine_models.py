@@ -15,10 +15,11 @@ import pytest
 from engine_helpers import assert_same, inferences, load_model, random_inputs, sample
 from rune.engine import kernels
 from rune.engine.arena import Buf, plan_arena
-from rune.engine.native import SANITIZE_FLAGS, NativeEngine, build_library, source_dir
+from rune.engine.native import SANITIZE_FLAGS, NativeEngine, build_library
 from rune.engine.ops.geometry import out_size, pad_amount, sliding_window_slack
 from rune.engine.plan import HEADER_BYTES, MAGIC, STORE_ARENA, STORE_MODEL
 from rune.engine.planner import plan_model
+from rune.engine.sources import source_dir
 
 HERE = Path(__file__).resolve().parent
 

@@ -18,6 +18,7 @@ COMMANDS = {
     "inspect": ("rune.container.cli", "inspect_command", "Show what a .rune contains."),
     "graph": ("rune.graph.cli", "graph_command", "Draw a pipeline with Graphviz."),
     "model-info": ("rune.tflite.cli", "model_info_command", "Describe a TensorFlow Lite model."),
+    "model-check": ("rune.engine.cli", "model_check_command", "Check that a model can run on a device."),
     "proc-block": ("rune.blocks.cli", "proc_block_group", "List, describe and create processing blocks."),
     "boards": ("rune.boards.cli", "boards_command", "The boards firmware can be built for."),
     "flash": ("rune.firmware.cli", "flash_command", "Build a firmware for a board, flash it and monitor it."),

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import ctypes
 import fcntl
-import hashlib
 import os
 import subprocess
 import tempfile
 from pathlib import Path
 
-from rune.engine.tables import sigmoid_header
-from rune.paths import cache_dir, firmware_templates_dir
+from rune.engine.sources import c_sources, include_dirs, sources_digest
+from rune.paths import cache_dir
 
 CC = os.environ.get("CC", "gcc")
 # ISO C99: gcc then never fuses float multiply-adds, which bit-exactness with TFLM's float kernels needs.
@@ -36,30 +35,6 @@ class EngineError(RuntimeError):
     def __init__(self, status: int, message: str, operator: int = -1):
         self.status, self.operator = status, operator
         super().__init__(message + (f" (operator {operator})" if operator >= 0 else ""))
-
-
-def source_dir() -> Path:
-    return firmware_templates_dir() / "engine"
-
-
-def c_sources() -> list[Path]:
-    return sorted(source_dir().glob("*.c")) + sorted(source_dir().glob("kernels/*.c"))
-
-
-def include_dirs() -> list[Path]:
-    """Where the engine's headers are: its sources and the generated sigmoid table."""
-    return [source_dir(), sigmoid_header().parent]
-
-
-def sources_digest(*extra: str) -> str:
-    """A hash of every engine source and header, the generated table and `extra` (compiler, flags)."""
-    digest = hashlib.sha256()
-    for text in extra:
-        digest.update(text.encode() + b"\0")
-    files = sorted(source_dir().glob("*.[ch]")) + sorted(source_dir().glob("kernels/*.[ch]"))
-    for path in files + [sigmoid_header()]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def build_library(sanitize: bool = False) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rune.engine import arena
 from rune.engine.dtypes import numpy_dtype
-from rune.engine.errors import UnsupportedOperator
+from rune.engine.errors import Unsupported, UnsupportedOperator
 from rune.engine.ops import OpPlan, plan_operator
 from rune.engine.plan import (FLAG_VARIABLE, STORE_ARENA, STORE_MODEL, STORE_STAGED, Plan, PlanOp, PlanTensor,
                               TensorInfo, fnv1a)
@@ -18,8 +18,8 @@ _MAX_RECORDS = 0xFFFF  # tensors and operators are counted in u16 fields
 
 
 def plan_model(data: bytes) -> Plan:
-    """Raises ModelError for a malformed model, UnsupportedOperator (a ModelError) for one the
-    engine cannot run."""
+    """Raises ModelError for a malformed model, Unsupported (a ModelError) for one the engine cannot
+    run, UnsupportedOperator (an Unsupported) when that is down to one operator."""
     model = read_model(data)
     check_model(model)
     _check_io(model)
@@ -38,7 +38,7 @@ def _check_io(model: ModelInfo) -> None:
     for kind, tensors in (("input", model.inputs), ("output", model.outputs)):
         for t in tensors:
             if t.type_code not in _IO_TYPES:
-                raise ModelError(f"model {kind} {t.label()} has a type the engine does not support")
+                raise Unsupported(f"model {kind} {t.label()} has a type the engine does not support")
             if t.is_constant and kind == "input":
                 raise ModelError(f"model input {t.label()} is a constant")
     if len({t.index for t in model.inputs}) != len(model.inputs):
@@ -161,7 +161,7 @@ class _Builder:
             ops.append(PlanOp(p.kernel, model.operators[k].code, [plan_index[t] if t >= 0 else -1 for t in p.inputs],
                               [plan_index[t] for t in p.outputs], temps, [int(v) for v in p.params]))
         if len(tensors) > _MAX_RECORDS or len(ops) > _MAX_RECORDS:
-            raise ModelError("the model has too many tensors or operators for the plan format")
+            raise Unsupported("the model has too many tensors or operators for the plan format")
         for v in (w for op in ops for w in op.params):
             if not -(1 << 31) <= v < (1 << 31):
                 raise ModelError(f"internal: parameter {v} does not fit in int32")

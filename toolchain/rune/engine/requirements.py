@@ -1,9 +1,9 @@
-"""What the engine requires of a model beyond being a well-formed .tflite file (rune.tflite
-checks that): one subgraph, static shapes of sensible size, plain quantization, constants the
-runtime can read in place, builtin operators only."""
+"""What the engine requires of a model beyond being a well-formed .tflite file (rune.tflite checks
+that): one subgraph, static shapes of sensible size, plain quantization, constants of types it can
+read in place. Whether it has each operator is the operator planners' business (ops/)."""
 
 from rune.engine.dtypes import NUMPY_TYPES
-from rune.engine.errors import UnsupportedOperator
+from rune.engine.errors import Unsupported
 from rune.tflite.model import ModelError, ModelInfo, Tensor
 
 MAX_RANK = 6
@@ -11,36 +11,32 @@ MAX_ELEMENTS = 1 << 24  # 16 M elements: far beyond any microcontroller's tensor
 
 
 def check_model(model: ModelInfo) -> None:
+    """Raises Unsupported for what the engine cannot run, ModelError for an inconsistent model."""
     if model.subgraphs != 1:
-        raise ModelError(f"the model has {model.subgraphs} subgraphs; the engine runs models with exactly one")
+        raise Unsupported(f"the model has {model.subgraphs} subgraphs; the engine runs models with exactly one")
     for tensor in model.tensors:
         _check_tensor(tensor)
-    for op in model.operators:
-        if op.custom:
-            raise UnsupportedOperator(op.name, op.index, "custom operators are not supported")
-        if op.options_2_type:
-            raise UnsupportedOperator(op.name, op.index, "builtin_options_2 is not supported")
 
 
 def _check_tensor(t: Tensor) -> None:
     what = t.label()
     if len(t.shape) > MAX_RANK:
-        raise ModelError(f"{what}: rank {len(t.shape)} exceeds {MAX_RANK}")
+        raise Unsupported(f"{what}: rank {len(t.shape)} exceeds {MAX_RANK}")
     if any(d < 0 for d in t.shape):
-        raise ModelError(f"{what}: dynamic dimensions are not supported")
+        raise Unsupported(f"{what}: dynamic dimensions are not supported")
     if t.count > MAX_ELEMENTS:
-        raise ModelError(f"{what}: {t.count} elements is beyond any microcontroller")
+        raise Unsupported(f"{what}: {t.count} elements is beyond any microcontroller")
     if t.sparse:
-        raise ModelError(f"{what}: sparse tensors are not supported")
+        raise Unsupported(f"{what}: sparse tensors are not supported")
     q = t.quantization
     if q.custom:
-        raise ModelError(f"{what}: custom quantization details are not supported")
+        raise Unsupported(f"{what}: custom quantization details are not supported")
     if len(q.zero_points) != len(q.scales):
         raise ModelError(f"{what}: {len(q.scales)} scales but {len(q.zero_points)} zero points")
     if any(not -(1 << 31) <= z < (1 << 31) for z in q.zero_points):
         raise ModelError(f"{what}: a zero point does not fit in int32")
     if t.is_constant:
         if t.type_code not in NUMPY_TYPES:
-            raise ModelError(f"{what}: constants of type {t.type_name.lower()} are not supported")
+            raise Unsupported(f"{what}: constants of type {t.type_name.lower()} are not supported")
         if t.constant_bytes != t.bytes:
             raise ModelError(f"{what}: its buffer holds {t.constant_bytes} bytes, the shape needs {t.bytes}")

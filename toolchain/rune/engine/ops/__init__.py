@@ -132,12 +132,20 @@ def register(*codes):
     return decorate
 
 
-def plan_operator(model: ModelInfo, data: bytes, op: Operator) -> OpPlan:
-    planner = _REGISTRY.get(op.code)
-    if planner is None:
+def require_planner(op: Operator) -> None:
+    """Raises UnsupportedOperator unless the engine has this operator at all (whatever its options)."""
+    if op.custom:
+        raise UnsupportedOperator(op.name, op.index, "custom operators are not supported")
+    if op.options_2_type:
+        raise UnsupportedOperator(op.name, op.index, "builtin_options_2 is not supported")
+    if op.code not in _REGISTRY:
         raise UnsupportedOperator(op.name, op.index, "the engine has no kernel for this operator")
+
+
+def plan_operator(model: ModelInfo, data: bytes, op: Operator) -> OpPlan:
+    require_planner(op)
     try:
-        return planner(OpContext(model, data, op))
+        return _REGISTRY[op.code](OpContext(model, data, op))
     except ScaleError as e:
         raise UnsupportedOperator(op.name, op.index, str(e)) from None
 

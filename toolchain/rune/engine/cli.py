@@ -1,0 +1,90 @@
+"""`rune model-check`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+@click.command("model-check")
+@click.argument("model", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--board", help="Also say whether the model fits this board (an id or a family: rune boards).")
+@click.option("--inputs", type=click.IntRange(min=0), default=100, show_default=True,
+              help="Random inputs to compare Rune's engine with TensorFlow Lite Micro on (0: no comparison).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def model_check_command(model, board, inputs, as_json):
+    """Check that a TensorFlow Lite model can run on a device with Rune's engine: which operators it
+    uses and whether the engine supports each, the RAM (arena) and flash (model, plan and engine code,
+    Cortex-M4) it needs, and whether the engine's outputs are identical to TensorFlow Lite Micro's
+    on random inputs (floats in [-4, 4], integers over their whole range).
+
+    The exit status is 0 if the model runs on the engine, fits the board (with --board) and gives
+    the same outputs as TFLM; 1 if not; 2 if the model is malformed.
+    """
+    from rune.diagnostics import RuneError
+    from rune.engine.check import check_model_file
+    from rune.tflite.model import ModelError
+
+    target = None
+    if board:
+        from rune.boards import find_board
+
+        target = find_board(board)
+    try:
+        found = check_model_file(model.read_bytes(), inputs, model.name)
+    except ModelError as e:
+        raise RuneError(f"{model}: {e}") from None
+    fits = found.fits(target) if target else None
+    conformance = found.conformance
+    if as_json:
+        click.echo(json.dumps({
+            "file": str(model), "bytes": found.model_bytes,
+            "operators": [vars(o) for o in found.operators],
+            "supported": found.supported, "problem": found.problem,
+            "arena_bytes": found.arena_bytes, "ram_bytes": found.ram_bytes, "plan_bytes": found.plan_bytes,
+            "engine_code_bytes": found.engine_code_bytes, "flash_bytes": found.flash_bytes,
+            "board": None if target is None else {"id": target.id, "flash_bytes": target.flash.bytes,
+                                                  "ram_bytes": target.ram.bytes, "fits_flash": fits["flash"],
+                                                  "fits_ram": fits["ram"], "fits": fits["both"]},
+            "inferences": conformance.inferences if conformance else 0,
+            "identical_fraction": conformance.identical_fraction if conformance else None,
+            "max_abs_diff": conformance.max_abs_diff if conformance else None,
+            "conformance_problem": found.conformance_problem,
+        }, indent=2))
+    else:
+        click.echo("\n".join(_report(model, found, target, fits)))
+    passed = (found.supported and (fits is None or fits["both"] is not False)
+              and (conformance is None or conformance.identical == conformance.inferences))
+    if not passed:
+        sys.exit(1)
+
+
+def _report(path: Path, found, board, fits) -> list[str]:
+    count = sum(o.count for o in found.operators)
+    verdict = "Rune's engine runs it" if found.supported else f"Rune's engine cannot run it: {found.problem}"
+    lines = [f"{path.name}: {found.model_bytes:,} bytes, {count} operators; {verdict}", "Operators:"]
+    for o in found.operators:
+        lines.append(f"  {o.name} x{o.count}: " + ("supported" if o.supported else f"not supported ({o.reason})"))
+    if found.supported:
+        lines.append(f"RAM:   {found.ram_bytes:,} bytes (arena {found.arena_bytes:,}, engine 16)")
+        code = (f"engine code {found.engine_code_bytes:,} on a Cortex-M4" if found.engine_code_bytes is not None
+                else "engine code unknown: arm-none-eabi-gcc is not installed")
+        total = f"{found.flash_bytes:,} bytes" if found.flash_bytes is not None else "unknown"
+        lines.append(f"flash: {total} (model {found.model_bytes:,}, plan {found.plan_bytes:,}, {code})")
+    if board is not None:
+        def verdict_of(ok):
+            return "unknown" if ok is None else ("fits" if ok else "does NOT fit")
+        lines.append(f"{board.id} ({board.flash.bytes:,} bytes of flash, {board.ram.bytes:,} of RAM): flash "
+                     f"{verdict_of(fits['flash'])}, RAM {verdict_of(fits['ram'])} (the rest of the firmware "
+                     "needs room too)")
+    conformance = found.conformance
+    if conformance is not None:
+        lines.append(f"Against TensorFlow Lite Micro: {conformance.identical} of {conformance.inferences} random "
+                     f"inputs give identical outputs ({100 * conformance.identical_fraction:.1f}%), largest "
+                     f"difference {conformance.max_abs_diff:g}")
+    elif found.conformance_problem and found.supported:
+        lines.append(f"No comparison with TensorFlow Lite Micro: {found.conformance_problem}")
+    return lines
