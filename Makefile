@@ -40,6 +40,7 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -n 2 tests
+	$(BIN)/python -m pytest -n 2 hil_tests  # every example on the emulated STM32F4, both engines
 
 bench: setup
 	$(BIN)/python bench/build.py

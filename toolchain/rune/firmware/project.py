@@ -3,7 +3,9 @@
     <project>/platformio.ini, boards/<board>.json, link.ld
     <project>/src/        the device runtime (firmware_templates/runtime) and the generated
                           rune_config.c (what the rune needs, from its manifest), rune_blob.S
-    <project>/lib/wasm3/  the interpreter, from the Rune cache
+    <project>/lib/wasm3/  the interpreter, from the Rune cache (engine wasm3), or
+    <project>/lib/rune_aot/  the rune's module translated to C (engine aot)
+    <project>/lib/rune_engine/  Rune's model engine (firmware_templates/engine), if the rune has models
     <project>/rune/       the .rune itself, embedded in flash as it is
 """
 
@@ -18,16 +20,31 @@ from rune.boards import Board
 from rune.container.rune_file import RuneFile
 from rune.diagnostics import Diagnostic, RuneError
 from rune.firmware.platformio import package_lines, platform_dir
+from rune.engine.sources import export_sources
 from rune.firmware.aot import WASM2C_VERSION, translate
 from rune.firmware.wasm3_source import PYWASM3_VERSION, wasm3_sources
-from rune.paths import firmware_templates_dir
+from rune.paths import firmware_templates_dir, proc_blocks_dir
 from rune.tensors import ElementType, TensorType
 
 STACK_BYTES = 16 * 1024
-WASM3_STACK_HEIGHT = 256
+# wasm3's configuration. Global build flags, not the library's own: the device runtime reads
+# wasm3's structures (m3_env.h), whose layout depends on these.
+WASM3_DEFINES = ("d_m3MaxFunctionStackHeight=256", "d_m3MaxConstantTableSize=64", "d_m3CodePageAlignSize=1024",
+                 "d_m3VerboseErrorMessages=0", "d_m3LogOutput=0", "d_m3HasWASI=0", "d_m3HasMetaWASI=0",
+                 "d_m3HasUVWASI=0", "d_m3HasTracer=0", "d_m3EnableStrace=0")
 DEFAULT_WATCHDOG_MS = 60_000
-ENGINES = ("aot", "wasm3")
-ENGINE_SOURCES = {"aot": ("engine_aot.c", "aot_runtime.c"), "wasm3": ("engine_wasm3.c",)}
+ENGINES = ("aot", "wasm3")  # what users flash; "native" is the benchmarks' unsandboxed reference
+ENGINE_SOURCES = {"aot": ("engine_aot.c", "aot_runtime.c"), "wasm3": ("engine_wasm3.c",),
+                  "native": ("engine_native.c",)}
+ENGINE_LIBRARY = {"aot": "rune_aot", "wasm3": "wasm3", "native": "rune_native"}  # lib/<name> in the project
+
+
+@dataclass
+class NativeSources:
+    """The rune's C as the compiler generated it: glue and headers, and the blocks' folders."""
+
+    files: dict[str, str]
+    folders: list[Path]
 
 
 @dataclass
@@ -92,7 +109,8 @@ def _outputs(manifest: dict) -> list[dict]:
 
 
 def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str | None = None, random_seed: int = 0,
-                     watchdog_ms: int = DEFAULT_WATCHDOG_MS, log=None) -> FirmwareProject:
+                     watchdog_ms: int = DEFAULT_WATCHDOG_MS, native: NativeSources | None = None,
+                     log=None) -> FirmwareProject:
     engine = engine or board.default_engine
     manifest = rune.manifest
     models = _models(rune)
@@ -118,10 +136,16 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
         for source in wasm3_sources(log).iterdir():
             shutil.copy2(source, folder / "lib" / "wasm3" / "src" / source.name)
         libraries.append("wasm3")
-    else:
+    elif engine == "aot":
         (folder / "lib" / "rune_aot" / "src").mkdir(parents=True)
         translate(rune, folder / "lib" / "rune_aot" / "src")
         libraries.append("rune_aot")
+    else:
+        _write_native(native, folder / "lib" / "rune_native" / "src")
+        libraries.append("rune_native")
+    if models:
+        export_sources(folder / "lib" / "rune_engine" / "src")
+        libraries.append("rune_engine")
 
     context = dict(
         version=__version__, name=rune.name, board=board, platform=f"symlink://{platform_dir()}",
@@ -130,17 +154,27 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
         stages=[s["name"] for s in manifest["stages"]], rune_bytes=len(rune.data),
         memory_bytes=manifest["memory"]["used_bytes"], random_seed=random_seed & (2**64 - 1),
         watchdog_ms=watchdog_ms, arena_bytes=max((m["arena_bytes"] for m in models), default=0),
-        stack_height=WASM3_STACK_HEIGHT, wasm3_version=PYWASM3_VERSION, wasm2c_version=WASM2C_VERSION,
+        defines=WASM3_DEFINES if engine == "wasm3" else (), wasm3_version=PYWASM3_VERSION, wasm2c_version=WASM2C_VERSION,
     )
     files = {
         "platformio.ini": "platformio.ini.j2", f"boards/{board.id}.json": "board.json.j2", "link.ld": "link.ld.j2",
         "src/rune_blob.S": "rune_blob.S.j2", "src/rune_generated.h": "rune_generated.h.j2",
         "src/rune_config.c": "rune_config.c.j2",
     }
-    if engine == "wasm3":
-        files["lib/wasm3/library.json"] = "wasm3_library.json.j2"
-    else:
-        files["lib/rune_aot/library.json"] = "aot_library.json.j2"
+    files[f"lib/{ENGINE_LIBRARY[engine]}/library.json"] = f"{engine}_library.json.j2"
+    if models:
+        files["lib/rune_engine/library.json"] = "engine_library.json.j2"
     for target, template in files.items():
         (folder / target).write_text(templates.get_template(template).render(**context))
     return FirmwareProject(folder, board, rune, engine)
+
+
+def _write_native(native: NativeSources | None, folder: Path) -> None:
+    if native is None:
+        raise ValueError("the native engine needs the rune's generated C (a benchmark reference)")
+    folder.mkdir(parents=True)
+    for name, text in native.files.items():
+        (folder / name).write_text(text)
+    for source in [*(proc_blocks_dir() / "include").glob("*.h"),
+                   *(p for d in native.folders for p in [*d.glob("*.c"), *d.glob("*.h")])]:
+        shutil.copy2(source, folder / source.name)
