@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/build.py
 	$(BIN)/python bench/host.py
 	$(BIN)/python bench/blocks.py
+	$(BIN)/python bench/device.py
 
 clean:
 	rm -rf $(VENV) $(STAMPS) examples/*/*.rune

@@ -9,6 +9,7 @@
 #include "abi_host.h"
 #include "board.h"
 #include "link.h"
+#include "memory_use.h"
 #include "models.h"
 #include "rune_config.h"
 #include "engine.h"
@@ -32,7 +33,7 @@ static void announce(const char *event, uint32_t number, uint64_t cycles) {
             json_key(&link_out, "fault_pc");
             json_uint(&link_out, board_fault_address());
         }
-    } else { /* cycles: the whole inference, then where they went */
+    } else { /* cycles: the whole inference, then where they went; peak stack and heap so far */
         json_key(&link_out, "number");
         json_uint(&link_out, number);
         json_key(&link_out, "cycles");
@@ -45,6 +46,10 @@ static void announce(const char *event, uint32_t number, uint64_t cycles) {
         json_uint(&link_out, abi_spent.outputs);
         json_key(&link_out, "cpu_hz");
         json_uint(&link_out, board_cpu_hz());
+        json_key(&link_out, "stack_bytes");
+        json_uint(&link_out, memory_stack_peak());
+        json_key(&link_out, "heap_bytes");
+        json_uint(&link_out, memory_heap_peak());
     }
     json_end(&link_out);
 }

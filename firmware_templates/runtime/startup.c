@@ -1,7 +1,9 @@
-/* Cortex-M start-up: the vector table, copying .data, clearing .bss, the FPU, and faults. */
+/* Cortex-M start-up: the vector table, copying .data, clearing .bss, marking the stack, the FPU,
+   and faults. */
 #include <stdint.h>
 
 #include "board.h"
+#include "memory_use.h"
 
 extern uint32_t _data, _edata, _data_load, _bss, _ebss, _stack_top;
 int main(void);
@@ -11,6 +13,7 @@ void Reset_Handler(void) {
     uint32_t *source = &_data_load, *destination = &_data;
     while (destination < &_edata) *destination++ = *source++;
     for (destination = &_bss; destination < &_ebss;) *destination++ = 0;
+    memory_paint_stack();
 #if defined(__ARM_FP)
     *(volatile uint32_t *)0xE000ED88u |= 0xFu << 20; /* CPACR: enable CP10, CP11 (the FPU) */
     __asm__ volatile("dsb\n isb");

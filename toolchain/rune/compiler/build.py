@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable
 
 from rune.compiler.checker import check
-from rune.compiler.codegen import generate
+from rune.compiler.codegen import GeneratedSources, generate
 from rune.compiler.manifest import build_manifest
 from rune.compiler.pipeline import Pipeline
 from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES, WasmModule, compile_module
@@ -31,6 +31,7 @@ class BuildResult:
     module: WasmModule
     seconds: float
     code_bytes: int  # the .rune's size without models and resources
+    generated: GeneratedSources  # the C it was compiled from
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -82,7 +83,7 @@ def build(path: Path | str, output: Path | str | None = None, name: str | None =
         except OSError as e:
             raise RuneError(f"cannot write {display_path(target)}: {e.strerror}") from None
     return BuildResult(target, data, manifest, pipeline, module, time.perf_counter() - started,
-                       len(data) - payload, pipeline.notes, warnings)
+                       len(data) - payload, generated, pipeline.notes, warnings)
 
 
 def _plan_models(pipeline: Pipeline, target: str) -> tuple[dict[str, bytes | None], list[str]]:

@@ -10,7 +10,7 @@ from rune.boards import Board
 from rune.container.rune_file import RuneFile
 from rune.diagnostics import Diagnostic, RuneError
 from rune.firmware.platformio import run_pio
-from rune.firmware.project import STACK_BYTES, FirmwareProject, generate_project
+from rune.firmware.project import STACK_BYTES, FirmwareProject, NativeSources, generate_project
 from rune.firmware.sizes import FirmwareSize, check_fits, measure
 from rune.firmware.targets import target_for
 from rune.monitor.session import DeviceSession
@@ -19,7 +19,7 @@ from rune.runtime.sources import CapabilitySpec, Source
 
 
 def build_firmware(rune: RuneFile, board: Board, folder: Path | None = None, *, engine: str | None = None,
-                   random_seed: int = 0, watchdog_ms: int = 60_000,
+                   random_seed: int = 0, watchdog_ms: int = 60_000, native: NativeSources | None = None,
                    log=lambda message: None) -> tuple[FirmwareProject, FirmwareSize]:
     buildable, why = board.buildable_here()
     if not buildable:
@@ -27,7 +27,7 @@ def build_firmware(rune: RuneFile, board: Board, folder: Path | None = None, *, 
     engine = engine or board.default_engine
     folder = folder or cache_dir() / "firmware" / f"{rune.name}-{board.id}-{engine}"
     project = generate_project(rune, board, folder, engine=engine, random_seed=random_seed, watchdog_ms=watchdog_ms,
-                               log=log)
+                               native=native, log=log)
     log(f"building for {board.id} with PlatformIO")
     result = run_pio(project.folder, [])
     if result.returncode != 0:

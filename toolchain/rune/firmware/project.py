@@ -58,6 +58,11 @@ class FirmwareProject:
     def elf(self) -> Path:
         return self.folder / ".pio" / "build" / self.board.id / "firmware.elf"
 
+    @property
+    def map_file(self) -> Path:
+        """The linker's map: where every byte of the firmware comes from (sizes.component_sizes)."""
+        return self.elf.with_suffix(".map")
+
 
 def _templates():
     import jinja2

@@ -17,7 +17,7 @@ env.Replace(AR="arm-none-eabi-gcc-ar", AS="arm-none-eabi-as", CC="arm-none-eabi-
 env.Append(
     ASFLAGS=cpu_flags, ASPPFLAGS=cpu_flags + ["-x", "assembler-with-cpp"],
     CCFLAGS=cpu_flags + ["-Os", "-ffunction-sections", "-fdata-sections", "-fno-common", "-Wall"],
-    LINKFLAGS=cpu_flags + ["-nostartfiles", "-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs",
+    LINKFLAGS=cpu_flags + ["-nostartfiles", "-Wl,--gc-sections", "-Wl,-Map=$BUILD_DIR/firmware.map", "--specs=nano.specs", "--specs=nosys.specs",
                            "-u", "_printf_float", "-u", "_scanf_float"],
     LIBS=["m"],
 )

@@ -1,0 +1,43 @@
+"""What a firmware reports about its own size and memory adds up: the linker map's components,
+the measured stack and heap peaks, the model arena the plan asked for."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import EXAMPLES, SHARED, device_lines
+from rune.boards import find_board
+from rune.compiler.build import build
+from rune.container.rune_file import RuneFile
+from rune.firmware.device import build_firmware, running_on
+from rune.firmware.project import STACK_BYTES
+from rune.firmware.sizes import FLASH_SECTIONS, RAM_SECTIONS, component_sizes, section_sizes
+from rune.runtime import SoundSource
+
+MODULE_RUNTIME = {"aot": "rune module (aot)", "wasm3": "wasm3"}
+
+
+@pytest.mark.parametrize("engine", ["aot", "wasm3"])
+def test_sizes_and_peaks_add_up(tmp_path, engine, request):
+    if request.config.getoption("--board"):
+        pytest.skip("measured on the emulated board only")
+    rune = RuneFile.load(build(EXAMPLES / "micro_speech", tmp_path / "micro_speech.rune", target="device").path)
+    project, size = build_firmware(rune, find_board("netduinoplus2"), tmp_path / "firmware", engine=engine)
+    flash, ram = component_sizes(project.map_file)
+    sections = section_sizes(project.elf)
+    assert abs(sum(flash.values()) - sum(sections.get(s, 0) for s in FLASH_SECTIONS)) < 512  # alignment only
+    assert abs(sum(ram.values()) - sum(sections.get(s, 0) for s in RAM_SECTIONS)) < 128
+    assert flash[".rune"] == len(rune.data)
+    assert flash[MODULE_RUNTIME[engine]] > 1000 and flash["model engine"] > 5000 and flash["device runtime"] > 1000
+    assert ram["model arena"] == rune.manifest["models"][0]["plan"]["arena_bytes"]
+
+    clip = SHARED / "audio" / "yes_1000ms.wav"
+    with running_on(project, {0: SoundSource(clip)}, timeout=120) as session:
+        events = device_lines(session, 2, keep=("event",))
+    inference = [e.data for e in events if e.data["event"] == "inference"][-1]
+    assert 256 < inference["stack_bytes"] < STACK_BYTES
+    if engine == "wasm3":  # the rune's memory and wasm3's own state are on the heap
+        assert inference["heap_bytes"] > rune.manifest["memory"]["used_bytes"]
+    else:  # the aot module's memory is static; only the C library takes a little heap
+        assert inference["heap_bytes"] < 4096 and ram["rune memory (aot)"] >= rune.manifest["memory"]["used_bytes"]
+    assert inference["model_cycles"] > 0 and inference["cycles"] > inference["model_cycles"]
