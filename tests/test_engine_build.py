@@ -101,3 +101,22 @@ def test_a_model_the_engine_cannot_run_is_an_error_for_a_device(unsupported):
     assert ("Runefile.yml:4:3: error: stage 'features': Rune's engine does not support operator 0 (SignalWindow) "
             "of the model: custom operators are not supported") in result.stderr
     assert not (unsupported / "unsupported.rune").exists()
+
+
+def test_a_firmware_compiles_in_only_the_kernels_its_models_use(tmp_path):
+    from rune.engine import kernels
+    from rune.engine.code_size import engine_code_bytes
+    from rune.engine.plan import plan_kernels
+    from rune.engine.sources import export_sources
+
+    plan = plan_model((shared_data() / "models" / "micro_speech_quantized.tflite").read_bytes()).to_bytes()
+    used = plan_kernels(plan)
+    assert used == {kernels.DWCONV_I8, kernels.FC_I8, kernels.SOFTMAX_Q}
+    export_sources(tmp_path, used)
+    table = (tmp_path / "kernel_table.c").read_text()
+    assert sorted(line.split("(")[1].split(",")[0] for line in table.splitlines() if "KERNEL(RUNE_K_" in line) == [
+        "RUNE_K_DWCONV_I8", "RUNE_K_FC_I8", "RUNE_K_SOFTMAX_Q"]
+    everything = engine_code_bytes()
+    if everything is None:
+        pytest.skip("arm-none-eabi-gcc is not installed: code sizes are unknown")
+    assert 2_000 < engine_code_bytes(used) < everything / 2

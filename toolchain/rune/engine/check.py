@@ -13,7 +13,7 @@ from rune.boards import Board
 from rune.engine.code_size import engine_code_bytes
 from rune.engine.errors import Unsupported, UnsupportedOperator
 from rune.engine.ops import plan_operator, require_planner
-from rune.engine.plan import ram_bytes
+from rune.engine.plan import plan_kernels, ram_bytes
 from rune.engine.planner import plan_model
 from rune.engine.requirements import check_model
 from rune.runtime.errors import ModelFailure
@@ -50,7 +50,7 @@ class ModelCheck:
     problem: str | None  # why the engine cannot run the model; None if it can
     plan_bytes: int | None
     arena_bytes: int | None
-    engine_code_bytes: int | None  # None: unknown (no arm-none-eabi-gcc)
+    engine_code_bytes: int | None  # the runtime and this model's kernels; None: unknown (no arm-none-eabi-gcc)
     conformance: Conformance | None = None
     conformance_problem: str | None = None  # why there is no comparison with TFLM
 
@@ -88,17 +88,19 @@ def check_model_file(data: bytes, inputs: int, name: str = "model") -> ModelChec
         plan = plan_model(data)
     except Unsupported as e:
         return _cannot_run(data, operators, e)
-    found = ModelCheck(len(data), operators, None, len(plan.to_bytes()), plan.arena_bytes, engine_code_bytes())
+    serialised = plan.to_bytes()
+    found = ModelCheck(len(data), operators, None, len(serialised), plan.arena_bytes,
+                       engine_code_bytes(plan_kernels(serialised)))
     if inputs:
         try:
-            found.conformance = _compare_with_tflm(data, plan.to_bytes(), model, inputs, name)
+            found.conformance = _compare_with_tflm(data, serialised, model, inputs, name)
         except ModelFailure as e:
             found.conformance_problem = e.message
     return found
 
 
 def _cannot_run(data: bytes, operators: list[OperatorSupport], why: Unsupported) -> ModelCheck:
-    return ModelCheck(len(data), operators, str(why), None, None, engine_code_bytes(),
+    return ModelCheck(len(data), operators, str(why), None, None, None,
                       conformance_problem="Rune's engine cannot run the model")
 
 

@@ -1,5 +1,7 @@
-"""How much flash the engine's code takes on a Cortex-M4: measured once (per sources and compiler)
-by compiling the C runtime with arm-none-eabi-gcc as a firmware would, and cached."""
+"""How much flash the engine's code takes on a Cortex-M4: the runtime and the kernels a model
+needs, compiled as a firmware compiles them and linked with --gc-sections (so what the C library
+gives the kernels, expf for instance, counts too). Measured once per kernel set, sources and
+compiler, and cached."""
 
 from __future__ import annotations
 
@@ -8,34 +10,60 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from rune.engine.sources import export_sources, sources_digest
+from rune.engine.sources import DEVICE_FLAGS, export_sources, sources_digest
 from rune.paths import cache_dir
 
 CC = "arm-none-eabi-gcc"
-FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-Os", "-std=c99", "-ffunction-sections", "-fdata-sections"]
+CPU_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+LINK_FLAGS = ["-nostartfiles", "-Wl,--gc-sections", "--specs=nano.specs", "--specs=nosys.specs", "-Wl,-e,main", "-lm"]
+
+# The smallest program that keeps the whole engine: initialise, fill an input, invoke.
+_PROGRAM = """#include "rune_engine.h"
+extern const uint8_t plan[], model[];
+extern uint8_t arena[];
+int main(void) {
+    static rune_engine e;
+    uint32_t bytes;
+    if (rune_engine_init(&e, plan, 64, model, 64, arena, 64) != RUNE_ENGINE_OK) return 1;
+    rune_engine_input(&e, 0, &bytes)[0] = 1;
+    return rune_engine_invoke(&e) + rune_engine_output(&e, 0, &bytes)[0];
+}
+const uint8_t plan[64], model[64];
+uint8_t arena[64];
+"""
 
 
-def engine_code_bytes() -> int | None:
-    """Code and constant data (.text, .rodata, .data) of all kernels and the runtime; None when
-    arm-none-eabi-gcc is not installed. libm's expf and tanhf, which the float kernels call, come on top."""
+def engine_code_bytes(kernels: set[int] | None = None) -> int | None:
+    """Code and constant data (.text, .rodata, .data) of the runtime with `kernels` (all for None);
+    None when arm-none-eabi-gcc is not installed."""
     if not shutil.which(CC) or not shutil.which("arm-none-eabi-size"):
         return None
     compiler = subprocess.run([CC, "--version"], capture_output=True, text=True).stdout
-    cached = cache_dir() / "engine" / f"code-bytes-{sources_digest(compiler, *FLAGS)}"
+    selection = "all" if kernels is None else "-".join(map(str, sorted(kernels)))
+    cached = cache_dir() / "engine" / f"code-bytes-{sources_digest(compiler, *CPU_FLAGS, *DEVICE_FLAGS)}-{selection}"
     if not cached.exists():
         cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(str(_measure()))
+        cached.write_text(str(_measure(kernels)))
     return int(cached.read_text())
 
 
-def _measure() -> int:
-    """Compiled from a firmware's copy of the sources (export_sources), as a firmware compiles them."""
+def _measure(kernels: set[int] | None) -> int:
     with tempfile.TemporaryDirectory() as folder:
-        sources = export_sources(Path(folder) / "engine")
-        subprocess.run([CC, *FLAGS, "-I", str(Path(folder) / "engine"), "-c", *map(str, sources)], cwd=folder,
+        engine = Path(folder) / "engine"
+        sources = export_sources(engine, kernels)
+        (Path(folder) / "program.c").write_text(_PROGRAM)
+        elf = Path(folder) / "engine.elf"
+        subprocess.run([CC, *CPU_FLAGS, *DEVICE_FLAGS, "-ffunction-sections", "-fdata-sections", "-I", str(engine),
+                        *map(str, sources), str(Path(folder) / "program.c"), *LINK_FLAGS, "-o", str(elf)],
                        check=True, capture_output=True)
-        objects = sorted(str(p) for p in Path(folder).glob("*.o"))
-        sizes = subprocess.run(["arm-none-eabi-size", "-t", *objects], check=True, capture_output=True,
-                               text=True).stdout
-    text, data, _bss = sizes.strip().splitlines()[-1].split()[:3]  # the "(TOTALS)" line
+        subprocess.run([CC, *CPU_FLAGS, *DEVICE_FLAGS, "-I", str(engine), "-c", str(Path(folder) / "program.c"),
+                        "-o", str(Path(folder) / "program.o")], check=True, capture_output=True)
+        sizes = subprocess.run(["arm-none-eabi-size", str(elf), str(Path(folder) / "program.o")], check=True,
+                               capture_output=True, text=True).stdout.strip().splitlines()
+    total = _code(sizes[1])
+    return total - _code(sizes[2])  # without the measuring program itself
+
+
+def _code(line: str) -> int:
+    text, data, _bss = line.split()[:3]
     return int(text) + int(data)

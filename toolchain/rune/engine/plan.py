@@ -31,6 +31,13 @@ def arena_bytes(plan: bytes) -> int:
     return struct.unpack_from("<I", plan, 24)[0]
 
 
+def plan_kernels(plan: bytes) -> set[int]:
+    """The kernel ids a serialised plan's operators use (a firmware compiles in only these)."""
+    op_count = struct.unpack_from("<H", plan, 30)[0]
+    ops_at = struct.unpack_from("<I", plan, 40)[0]
+    return {struct.unpack_from("<H", plan, ops_at + i * OP_RECORD.size)[0] for i in range(op_count)}
+
+
 def fnv1a(data: bytes) -> int:
     h = 2166136261
     for b in data:

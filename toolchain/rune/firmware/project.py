@@ -20,7 +20,8 @@ from rune.boards import Board
 from rune.container.rune_file import RuneFile
 from rune.diagnostics import Diagnostic, RuneError
 from rune.firmware.platformio import package_lines, platform_dir
-from rune.engine.sources import export_sources
+from rune.engine.plan import plan_kernels
+from rune.engine.sources import DEVICE_FLAGS, export_sources
 from rune.firmware.aot import WASM2C_VERSION, translate
 from rune.firmware.wasm3_source import PYWASM3_VERSION, wasm3_sources
 from rune.paths import firmware_templates_dir, proc_blocks_dir
@@ -149,7 +150,8 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
         _write_native(native, folder / "lib" / "rune_native" / "src")
         libraries.append("rune_native")
     if models:
-        export_sources(folder / "lib" / "rune_engine" / "src")
+        kernels = set().union(*(plan_kernels(rune.section_bytes(m["plan"]["section"])) for m in manifest["models"]))
+        export_sources(folder / "lib" / "rune_engine" / "src", kernels)
         libraries.append("rune_engine")
 
     context = dict(
@@ -160,6 +162,7 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
         memory_bytes=manifest["memory"]["used_bytes"], random_seed=random_seed & (2**64 - 1),
         watchdog_ms=watchdog_ms, arena_bytes=max((m["arena_bytes"] for m in models), default=0),
         defines=WASM3_DEFINES if engine == "wasm3" else (), wasm3_version=PYWASM3_VERSION, wasm2c_version=WASM2C_VERSION,
+        engine_flags=DEVICE_FLAGS,
     )
     files = {
         "platformio.ini": "platformio.ini.j2", f"boards/{board.id}.json": "board.json.j2", "link.ld": "link.ld.j2",
