@@ -3,7 +3,8 @@
     label                                        a built-in block
     ./my_block                                   a folder next to the Runefile, with block.yaml
     hotg-ai/proc-blocks@v0.11.3#most_confident_indices   the original project's path: the built-in
-    hotg-ai/rune#proc_blocks/fft                          block of the same name
+    hotg-ai/proc-blocks@refs/heads/master#fft             block of the same name, whatever the
+    hotg-ai/rune#proc_blocks/fft                          version or git ref after '@'
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from rune.blocks.manifest import MANIFEST_NAME, BlockManifest, load_manifest
 from rune.diagnostics import closest, display_path
 from rune.paths import proc_blocks_dir
 
-# owner/repo[@version]#path, optionally as a URL
-_ORIGINAL_PATH = re.compile(r"^(?:https?://github\.com/)?[\w.\-]+/[\w.\-]+(?:@[\w.\-]+)?#(?P<path>[\w./\-]+)$")
+# owner/repo[@ref]#path, optionally as a URL. The ref is a tag or any git ref (refs/heads/master,
+# a commit): the built-in block replaces every version, so it is not interpreted.
+_ORIGINAL_PATH = re.compile(r"^(?:https?://github\.com/)?[\w.\-]+/[\w.\-]+(?:@[^#\s]+)?#(?P<path>[\w./\-]+)$")
 
 
 class BlockNotFound(LookupError):
