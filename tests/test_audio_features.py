@@ -21,6 +21,7 @@ from rune.blocks.harness import BlockInstance
 from rune.blocks.python_modules import load_module
 from rune.blocks.registry import resolve
 from rune.compiler.build import build
+from rune.diagnostics import RuneError
 from rune.runtime import Runtime, Source
 from rune.tensors import ElementType, TensorType
 
@@ -152,6 +153,64 @@ def test_block_arguments_stay_exact(name):
         assert np.array_equal(native.features(pcm), want)
         assert np.array_equal(fe.features(pcm, params), want)
     assert len(distinct) > 50, "the comparison must not be trivially saturated"
+
+
+FFT_1024_RUNEFILES = {
+    "Runefile.yml": """
+version: 1
+pipeline:
+  audio: {capability: RAW, outputs: [{type: i16, dimensions: [16000]}], args: {length: 16000}}
+  fft: {proc-block: fft, inputs: [audio], args: {window_size_ms: 64, window_stride_ms: 32}}
+  features: {proc-block: noise-filtering, inputs: [fft]}
+  serial: {out: SERIAL, inputs: [features]}
+""",
+    # Declared shapes rename the tensors between the stages; what fft says of its output must survive.
+    "Runefile": """
+FROM runicos/base
+CAPABILITY<I16[16000]> audio RAW --length 16000
+PROC_BLOCK<I16[16000],U32[30,40]> fft hotg-ai/proc-blocks@refs/heads/master#fft --window-size-ms 64 --window-stride-ms 32
+PROC_BLOCK<U32[30,40],I8[1200]> features hotg-ai/rune#proc_blocks/noise-filtering
+OUT serial
+RUN audio fft features serial
+""",
+}
+
+
+@pytest.mark.parametrize("runefile", list(FFT_1024_RUNEFILES))
+def test_noise_filtering_follows_the_fft_length(runefile, tmp_path):
+    """Only the fft's window changes (a 1024-point FFT); noise_filtering keeps its defaults and
+    still matches TFLM's preprocessor generated for that window, because its correction_bits
+    follows the FFT length the fft block declares on its output (4 here, 3 for 512 points)."""
+    fe = frontend()
+    params = replace(fe.DEFAULT_PARAMS, window_size_ms=64, window_stride_ms=32)
+    assert (params.fft_length, params.correction_bits) == (1024, 4)
+    oracle = audio_oracle.Preprocessor(audio_oracle.model_for_params(params, fe.make_tables(params)),
+                                       params.window_length, params.window_step)
+    fft = BlockInstance(resolve("fft", Path(".")).manifest, {"window_size_ms": 64, "window_stride_ms": 32},
+                        [TensorType(ElementType.I16, (16000,))])
+    noise = BlockInstance(resolve("noise_filtering", Path(".")).manifest, {}, fft.outputs)
+    assert noise.args["correction_bits"] == 4
+    fft_native, noise_native = fft.native(), noise.native()
+    (tmp_path / runefile).write_text(FFT_1024_RUNEFILES[runefile])
+    distinct = set()
+    with Runtime.load(build(tmp_path).path) as runtime:
+        for pcm in (recordings()["wav_yes"], SIGNALS["chirp_lin_20_8000"], SIGNALS["white_seed0_std3000"]):
+            want = oracle.clip(pcm)
+            distinct.update(np.unique(want).tolist())
+            runtime.set_source("audio", ArraySource(pcm))
+            assert np.array_equal(runtime.run()[0].value, want)
+            assert np.array_equal(noise_native.run(fft_native.run([pcm]))[0], want)
+    assert len(distinct) > 50, "the comparison must not be trivially saturated"
+
+
+def test_a_correction_that_contradicts_the_fft_is_refused(tmp_path):
+    (tmp_path / "Runefile.yml").write_text(FFT_1024_RUNEFILES["Runefile.yml"].replace(
+        "inputs: [fft]}", "inputs: [fft], args: {correction_bits: 3}}"))
+    with pytest.raises(RuneError) as error:
+        build(tmp_path)
+    message = str(error.value)
+    assert "correction_bits (3) does not match the 1024-point FFT" in message
+    assert "Runefile.yml:6:" in message  # at the argument
 
 
 def test_each_inference_is_one_clip(wasm_frontend):

@@ -6,7 +6,7 @@ The numeric codes are part of the rune ABI (docs/abi.md) and of `rune_block.h`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 
@@ -89,6 +89,10 @@ class TensorType:
 
     dtype: ElementType
     shape: tuple[int, ...]
+    # Facts about the values that the producing block declares and the blocks reading them may use
+    # (the fft block's fft_length, for instance). Not part of the type: tensors that differ only
+    # in attributes are equal and connect to the same stages.
+    attributes: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def count(self) -> int:
@@ -97,6 +101,10 @@ class TensorType:
     @property
     def bytes(self) -> int:
         return self.count * self.dtype.size
+
+    def reshaped(self, shape) -> "TensorType":
+        """The same tensor under another (compatible) shape, keeping its attributes."""
+        return replace(self, shape=tuple(shape))
 
     def squeezed(self) -> tuple[int, ...]:
         return tuple(d for d in self.shape if d != 1)

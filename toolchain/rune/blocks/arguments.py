@@ -36,6 +36,7 @@ class ArgSpec:
     aliases: list[str] = field(default_factory=list)
     minimum: float | None = None
     maximum: float | None = None
+    default_expr: str | None = None  # a block argument's default computed from its inputs
 
     def describe_type(self) -> str:
         if self.type == "enum":

@@ -14,7 +14,7 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 
@@ -24,12 +24,14 @@ class ExpressionError(ValueError):
 
 @dataclass(frozen=True)
 class TensorView:
-    """What an expression sees of a tensor: `type` (a name such as "f32"), `shape`, `size`, `rank`."""
+    """What an expression sees of a tensor: `type` (a name such as "f32"), `shape`, `size`, `rank`,
+    and `attributes`, what the block producing it declares about its values (may be empty)."""
 
     type: str
     shape: list
     size: int
     rank: int
+    attributes: dict = field(default_factory=dict, compare=False)
 
 
 def _ceil_div(a, b):

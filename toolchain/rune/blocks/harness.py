@@ -125,7 +125,7 @@ class BlockInstance:
         for name, value in self.args.items():
             spec = self.block.arg_spec(name)
             full[spec.name] = convert(spec, value, lambda r: b"")
-        self.args = full
+        self.args = full = self.block.complete_args(self.inputs, full)
         self.derived = derive_values(self.block, full)
         values = {**full, **self.derived}
         self.outputs = self.block.infer(self.inputs, values)

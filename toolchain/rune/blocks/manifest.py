@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rune.blocks.arguments import ArgSpec
+from rune.blocks.arguments import ArgSpec, ArgumentError, convert
 from rune.blocks.expressions import ExpressionError, TensorView, evaluate, referenced_names
 from rune.diagnostics import Diagnostic, Location, RuneError, display_path
 from rune.tensors import ElementType, TensorType
@@ -47,6 +47,7 @@ class OutputSpec:
     type: str  # an element type name or an expression
     shape: Any  # a list of expressions or one expression giving a list
     description: str = ""
+    attributes: dict[str, Any] = field(default_factory=dict)  # name -> expression, see TensorType
 
 
 @dataclass
@@ -95,7 +96,8 @@ class BlockManifest:
         return next((a for a in self.args.values() if name in a.aliases), None)
 
     def names(self, inputs: list[TensorType], args: dict[str, Any]) -> dict[str, Any]:
-        views = [TensorView(t.dtype.type_name, list(t.shape), t.count, len(t.shape)) for t in inputs]
+        views = [TensorView(t.dtype.type_name, list(t.shape), t.count, len(t.shape), dict(t.attributes))
+                 for t in inputs]
         names = {name: None for name in self.args}  # an optional argument not given is None
         names.update(args)
         for spec, view in zip(self.inputs, views):
@@ -104,6 +106,27 @@ class BlockManifest:
         if views:
             names.setdefault("input", views[0])
         return names
+
+    def complete_args(self, inputs: list[TensorType], args: dict[str, Any]) -> dict[str, Any]:
+        """The arguments with the defaults that depend on the inputs (`default_expr`) filled in.
+
+        Called before `derive` and `infer`: such a default may follow what the producer of an
+        input declares about it, as noise_filtering's correction_bits follows the fft block's
+        FFT length."""
+        missing = [spec for spec in self.args.values() if spec.default_expr and args.get(spec.name) is None]
+        if not missing:
+            return args
+        names = self.names(inputs, args)
+        completed = dict(args)
+        for spec in missing:
+            try:
+                completed[spec.name] = convert(spec, evaluate(spec.default_expr, names), lambda name: b"")
+            except ExpressionError as e:
+                raise BlockTypeError(f"the manifest of '{self.name}' has a bad default for '{spec.name}': {e}") from None
+            except ArgumentError as e:
+                raise BlockTypeError(f"'{spec.name}' cannot be derived from the inputs: {e}",
+                                     f"give {spec.name} explicitly", subject=spec.name) from None
+        return completed
 
     def infer(self, inputs: list[TensorType], args: dict[str, Any]) -> list[TensorType]:
         """The output types for these inputs and (already converted) arguments."""
@@ -139,7 +162,7 @@ class BlockManifest:
         if any(d <= 0 for d in shape):
             raise BlockTypeError(f"output '{spec.name}' would have the shape {list(shape)}",
                                  "check the block's arguments against its input size")
-        return TensorType(dtype, shape)
+        return TensorType(dtype, shape, {name: evaluate(expr, names) for name, expr in spec.attributes.items()})
 
     def memory(self, inputs: list[TensorType], args: dict[str, Any]) -> tuple[int, int]:
         """(state bytes, scratch bytes) for these inputs and arguments."""
@@ -246,7 +269,11 @@ def _build(data, folder: Path, builtin: bool, display: str) -> BlockManifest:
             default=_plain(spec.get("default")), required=bool(spec.get("required", False)),
             values=[str(v) for v in spec.get("values", [])], enum=spec.get("enum"),
             aliases=[str(a).replace("-", "_") for a in spec.get("aliases", [])],
-            minimum=spec.get("minimum"), maximum=spec.get("maximum"))
+            minimum=spec.get("minimum"), maximum=spec.get("maximum"),
+            default_expr=str(spec["default_expr"]) if "default_expr" in spec else None)
+        if "default" in spec and "default_expr" in spec:
+            diagnostics.append(Diagnostic(f"argument '{name}' has both 'default' and 'default_expr'",
+                                          Location(display)))
         if spec["type"] == "enum" and not spec.get("values"):
             diagnostics.append(Diagnostic(f"enum argument '{name}' needs 'values'", Location(display)))
     name = str(data["name"])
@@ -256,7 +283,8 @@ def _build(data, folder: Path, builtin: bool, display: str) -> BlockManifest:
         folder=folder,
         sources=sorted(folder.glob("*.c")),
         inputs=[InputSpec(str(i["name"]), types_of(i["types"]), str(i.get("description", ""))) for i in data["inputs"]],
-        outputs=[OutputSpec(str(o["name"]), str(o["type"]), _plain(o["shape"]), str(o.get("description", "")))
+        outputs=[OutputSpec(str(o["name"]), str(o["type"]), _plain(o["shape"]), str(o.get("description", "")),
+                            _plain(o.get("attributes") or {}))
                  for o in data["outputs"]],
         args=args,
         checks=[Check(str(c["expr"]), str(c["message"])) for c in data.get("checks", [])],

@@ -367,7 +367,8 @@ class _Checker:
                                 stage=decl.name, hint=f"declare it as type {tensor.dtype}, dimensions "
                                 f"{list(tensor.shape)}")
                 raise _StageFailed
-            result.append(TensorType(tensor.dtype, declared.shape) if declared.shape is not None else tensor)
+            # The declared shape names the tensor; the producer's attributes stay with it.
+            result.append(tensor.reshaped(declared.shape) if declared.shape is not None else tensor)
         return result
 
     def infer_capability(self, decl: StageDecl, stage: Stage) -> None:
@@ -386,6 +387,7 @@ class _Checker:
     def infer_block(self, decl: StageDecl, stage: Stage, inputs: list[TensorType]) -> None:
         block = stage.block
         try:
+            stage.args = block.complete_args(inputs, stage.args)  # defaults that follow the inputs
             stage.derived = derive_values(block, stage.args)
             values = {**stage.args, **stage.derived}
             produced = block.infer(inputs, values)
