@@ -48,7 +48,8 @@ def show_command(reference):
     if block.args:
         lines.append("Arguments:")
         for a in block.args.values():
-            extra = " (required)" if a.required else (f" (default {a.default})" if a.default is not None else "")
+            extra = " (required)" if a.required else (f" (default {a.default})" if a.default is not None else
+                                                       " (default from the inputs)" if a.default_expr else "")
             aliases = f" (also: {', '.join(a.aliases)})" if a.aliases else ""
             lines.append(f"  {a.name}: {a.describe_type()}{extra}{aliases} - {a.description}")
     click.echo("\n".join(lines))
