@@ -125,3 +125,13 @@ pipeline:
   c: {out: SERIAL, inputs: [missing]}
 """))
     assert len(caught.value.diagnostics) == 3
+
+
+@pytest.mark.parametrize("depth", [2, 300, 500, 990])
+def test_nested_lists_are_refused_once_at_any_depth(depth):
+    nested = "[" * depth + "1" + "]" * depth
+    with pytest.raises(RuneError) as caught:
+        parse(f"version: 1\npipeline:\n  m: {{proc-block: modulo, inputs: [r], args: {{modulus: {nested}}}}}\n")
+    [diagnostic] = caught.value.diagnostics
+    assert "nested lists are not supported" in diagnostic.message or "levels deep" in diagnostic.message
+    assert diagnostic.location.line == 3

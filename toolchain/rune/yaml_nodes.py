@@ -15,6 +15,7 @@ import math
 import re
 
 MAX_NODES = 200_000  # guards against "billion laughs" alias expansion
+MAX_DEPTH = 100  # far beyond any Runefile or manifest, well within Python's recursion limit
 
 
 class YamlSyntaxError(ValueError):
@@ -89,8 +90,11 @@ def _scalar(node):
     return text
 
 
-def load(text: str):
-    """Parse one YAML document into YamlMap / YamlList / plain scalars; raises YamlSyntaxError."""
+def load(text: str, duplicates: list[YamlSyntaxError] | None = None):
+    """Parse one YAML document into YamlMap / YamlList / plain scalars; raises YamlSyntaxError.
+
+    A key given twice in a mapping is an error; with a `duplicates` list, it is appended there
+    instead (the first value is kept) so that a caller can report it with everything else."""
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -110,49 +114,69 @@ def load(text: str):
                               column) from None
     except yaml.YAMLError as e:
         raise YamlSyntaxError(str(e), 0, 0) from None
+    except RecursionError:  # the pure-Python parser, without libyaml, nests by recursion
+        raise YamlSyntaxError(f"the document nests more than {MAX_DEPTH} levels deep", 0, 0) from None
     if root is None:
         return None
-    budget = [MAX_NODES]
-    return _convert(root, set(), budget)
+    return _Converter(duplicates).convert(root, 0)
 
 
-def _convert(node, active: set, budget: list):
-    import yaml
+class _Converter:
+    def __init__(self, duplicates: list | None):
+        self.duplicates = duplicates
+        self.budget = MAX_NODES
+        self.active: set = set()  # the collections being converted, to refuse an alias to its own container
 
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlSyntaxError("the document is too large (aliases expand to too many nodes)")
-    if isinstance(node, yaml.ScalarNode):
-        return _scalar(node)
-    if id(node) in active:
-        raise YamlSyntaxError("an alias refers to the node that contains it", node.start_mark.line,
-                              node.start_mark.column)
-    active.add(id(node))
-    try:
-        if isinstance(node, yaml.SequenceNode):
-            result = YamlList()
-            result.lc = _Positions(node.start_mark.line, node.start_mark.column)
-            for item in node.value:
-                result.append(_convert(item, active, budget))
-                result.lc.items.append((item.start_mark.line, item.start_mark.column))
-            return result
+    def convert(self, node, depth: int):
+        import yaml
+
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlSyntaxError("the document is too large (aliases expand to too many nodes)")
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
+        if depth > MAX_DEPTH:  # before recursing deeper than Python allows
+            raise YamlSyntaxError(f"the document nests more than {MAX_DEPTH} levels deep", node.start_mark.line,
+                                  node.start_mark.column)
+        if id(node) in self.active:
+            raise YamlSyntaxError("an alias refers to the node that contains it", node.start_mark.line,
+                                  node.start_mark.column)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return self.sequence(node, depth)
+            return self.mapping(node, depth)
+        finally:
+            self.active.discard(id(node))
+
+    def sequence(self, node, depth: int) -> YamlList:
+        result = YamlList()
+        result.lc = _Positions(node.start_mark.line, node.start_mark.column)
+        for item in node.value:
+            result.append(self.convert(item, depth + 1))
+            result.lc.items.append((item.start_mark.line, item.start_mark.column))
+        return result
+
+    def mapping(self, node, depth: int) -> YamlMap:
         result = YamlMap()
         result.lc = _Positions(node.start_mark.line, node.start_mark.column)
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise YamlSyntaxError("merge keys (<<) are not supported", key_node.start_mark.line,
                                       key_node.start_mark.column)
-            key = _convert(key_node, active, budget)
+            key = self.convert(key_node, depth + 1)
             if isinstance(key, (YamlMap, YamlList)):
                 raise YamlSyntaxError("a key must be a plain value", key_node.start_mark.line,
                                       key_node.start_mark.column)
             if key in result:
                 first = result.lc.keys[key][0] + 1
-                raise YamlSyntaxError(f"duplicate key '{key}' (first given on line {first})",
-                                      key_node.start_mark.line, key_node.start_mark.column)
-            result[key] = _convert(value_node, active, budget)
+                duplicate = YamlSyntaxError(f"duplicate key '{key}' (first given on line {first})",
+                                            key_node.start_mark.line, key_node.start_mark.column)
+                if self.duplicates is None:
+                    raise duplicate
+                self.duplicates.append(duplicate)
+                continue
+            result[key] = self.convert(value_node, depth + 1)
             result.lc.keys[key] = (key_node.start_mark.line, key_node.start_mark.column)
             result.lc.values[key] = (value_node.start_mark.line, value_node.start_mark.column)
         return result
-    finally:
-        active.discard(id(node))

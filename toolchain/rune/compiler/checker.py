@@ -32,7 +32,7 @@ def check(document: RunefileDocument) -> Pipeline:
 class _Checker:
     def __init__(self, document: RunefileDocument):
         self.doc = document
-        self.diag = Diagnostics()
+        self.diag = Diagnostics(list(document.errors))
         self.notes: list[str] = []
         self.resources: dict[str, Resource] = {}
         self.stages: dict[str, Stage] = {}

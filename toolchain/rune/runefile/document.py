@@ -12,7 +12,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from rune.diagnostics import Location
+from rune.diagnostics import Diagnostic, Location
 from rune.tensors import ElementType
 
 STAGE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -130,6 +130,9 @@ class RunefileDocument:
     image: str | None
     stages: list[StageDecl]
     resources: dict[str, ResourceDecl]
+    # Errors found while reading that leave a sound document (a key given twice: the first is
+    # kept); the checker reports them with its own, so that one run still shows everything.
+    errors: list[Diagnostic] = field(default_factory=list)
 
     @property
     def directory(self) -> Path:

@@ -34,6 +34,7 @@ class _YamlFrontEnd:
         self.path = path
         self.file = display
         self.diag = Diagnostics()
+        self.duplicates = Diagnostics()  # reported, but checking goes on (RunefileDocument.errors)
 
     # -- locations ---------------------------------------------------------------------------
 
@@ -71,12 +72,28 @@ class _YamlFrontEnd:
     def load(self):
         from rune.yaml_nodes import YamlSyntaxError, load
 
+        duplicates: list[YamlSyntaxError] = []
         try:
-            return load(self.text)
+            root = load(self.text, duplicates)
         except YamlSyntaxError as e:
-            location = self.at(e.line, e.column) if e.line is not None else Location(self.file)
-            hint = "every stage and every key of a mapping must have its own name" if "duplicate" in str(e) else None
-            raise RuneError(_diagnostic(f"invalid YAML: {e}", location, hint)) from None
+            raise RuneError(_diagnostic(f"invalid YAML: {e}", self.yaml_error_at(e), self.yaml_hint(e))) from None
+        for e in duplicates:  # the first value is kept
+            self.duplicates.error(str(e), self.yaml_error_at(e), hint=self.yaml_hint(e))
+        return root
+
+    def yaml_error_at(self, e) -> Location:
+        return self.at(e.line, e.column) if e.line is not None else Location(self.file)
+
+    def yaml_hint(self, e) -> str:
+        if "duplicate" in str(e):
+            return "every stage and every key of a mapping must have its own name"
+        if "levels deep" in str(e):
+            return "a Runefile needs only a few levels: stages, their keys, and flat lists"
+        lines = self.text.splitlines()
+        if e.line is not None and e.line < len(lines) and lines[e.line][e.column:e.column + 1] == "\t":
+            return "indent with spaces: YAML does not allow tabs"
+        return ("YAML nests by indentation: check the indentation, colons, brackets and quotes here "
+                "and on the lines before")
 
     def parse(self) -> RunefileDocument:
         root = self.load()
@@ -88,7 +105,9 @@ class _YamlFrontEnd:
 
             first = self.text.split(None, 1)[0].split("<")[0].upper() if self.text.split() else ""
             hint = ("this looks like the older Docker-like syntax: name the file 'Runefile'"
-                    if first in INSTRUCTIONS else None)
+                    if first in INSTRUCTIONS else
+                    "start with 'version: 1', then 'pipeline:' and the stages indented under it "
+                    "(docs/runefile.md)")
             raise RuneError(_diagnostic("a Runefile must be a YAML mapping with 'version' and 'pipeline'",
                                         self.node_at(root), hint))
         for key in root:
@@ -105,8 +124,10 @@ class _YamlFrontEnd:
 
         stages = self.parse_pipeline(root)
         resources = self.parse_resources(root)
-        self.diag.raise_if_any()
-        return RunefileDocument(self.path, "yaml", image, stages, resources)
+        if self.diag:
+            self.diag.items += self.duplicates.items
+            self.diag.raise_if_any()
+        return RunefileDocument(self.path, "yaml", image, stages, resources, self.duplicates.items)
 
     def check_version(self, root) -> None:
         if "version" not in root:
@@ -148,7 +169,7 @@ class _YamlFrontEnd:
                 self.unknown_key(body, key, STAGE_KEYS, "stage key", stage=name)
         kinds = [k for k in body if k in KIND_KEYS]
         if len(kinds) != 1:
-            what = "no" if not kinds else f"{len(kinds)} ({', '.join(kinds)})"
+            what = "none" if not kinds else f"{len(kinds)} ({', '.join(kinds)})"
             self.diag.error(f"a stage needs exactly one of 'capability', 'model', 'proc-block' or 'out', found {what}",
                             location, stage=name)
             return None
@@ -265,10 +286,12 @@ class _YamlFrontEnd:
 
     def arg_value(self, value, location: Location, stage: str, key: str):
         if _is_sequence(value):
-            items = [self.arg_value(v, self.item_at(value, i), stage, key) for i, v in enumerate(value)]
-            if any(_is_sequence(v) or isinstance(v, list) for v in value):
-                self.diag.error(f"argument '{key}': nested lists are not supported", location, stage=stage)
+            # Checked before looking inside: a deeply nested list must not recurse (or repeat the error).
+            if any(_is_sequence(v) for v in value):
+                self.diag.error(f"argument '{key}': nested lists are not supported", location, stage=stage,
+                                hint="write a flat list such as [1, 2, 3]")
                 return _INVALID
+            items = [self.arg_value(v, self.item_at(value, i), stage, key) for i, v in enumerate(value)]
             return _INVALID if _INVALID in items else items
         if _is_mapping(value):
             self.diag.error(f"argument '{key}' must be a number, string or list, not a mapping", location,
