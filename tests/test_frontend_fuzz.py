@@ -62,6 +62,39 @@ YAML_VALUES = st.recursive(YAML_SCALARS, lambda inner: st.one_of(
          "dimensions", "resources", "path", "inline", "rand", "serial"]), inner, max_size=4)), max_leaves=20)
 
 
+WIRED_STAGES = {
+    "rand": {"capability": "RAND", "outputs": [{"type": "f32", "dimensions": [1, 1]}]},
+    "a": {"proc-block": "modulo", "args": {"modulus": 2}},
+    "b": {"proc-block": "modulo", "args": {"modulus": 2}},
+    "c": {"proc-block": "argmax"},
+    "model": {"model": "./sine.tflite"},
+    "serial": {"out": "SERIAL"},
+}
+
+
+@st.composite
+def wired(draw):
+    """Valid stages wired at random: cycles fed from outside them, cycles after cycles, fan-in,
+    stages reading themselves, an out stage or a stage that does not exist."""
+    names = draw(st.permutations(list(WIRED_STAGES)))
+    sources = st.sampled_from(list(WIRED_STAGES) + ["rand.1", "missing"])
+    pipeline = {}
+    for name in names:
+        stage = dict(WIRED_STAGES[name])
+        if name != "rand" or draw(st.booleans()):
+            stage["inputs"] = draw(st.lists(sources, max_size=3))
+        pipeline[name] = stage
+    return {"version": 1, "pipeline": pipeline}
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(wired())
+def test_random_wiring(document):
+    import json
+
+    must_fail_cleanly(json.dumps(document), "Runefile.yml")
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated(), st.sampled_from(["Runefile.yml", "Runefile"]))
 def test_mutated_runefiles(text, name):

@@ -23,6 +23,8 @@ from rune.tensors import TensorType
 from rune.tflite.model import ModelError, read_model
 
 OUT_KINDS = ("SERIAL",)
+MAX_RANK = 8  # RUNE_MAX_RANK in rune_block.h
+MAX_TENSOR_BYTES = 2**31 - 1  # element counts and offsets are 32-bit in the rune (and far beyond any device)
 
 
 def check(document: RunefileDocument) -> Pipeline:
@@ -38,6 +40,7 @@ class _Checker:
         self.stages: dict[str, Stage] = {}
         self.decls: dict[str, StageDecl] = {}
         self.broken: set[str] = set()  # stages whose errors make their outputs unknown
+        self.unwired: set[str] = set()  # stages with an input that is wrong or in a cycle: inputs unknown
 
     def run(self) -> Pipeline:
         self.load_resources()
@@ -50,10 +53,11 @@ class _Checker:
             self.decls[decl.name] = decl
             self.stages[decl.name] = self.resolve_stage(decl)
         self.check_wiring()
-        order = self.execution_order()
-        if order is not None:
-            for name in order:
-                self.infer(self.decls[name])
+        order, blocked = self.execution_order()
+        # Stages in or after a cycle have unknown inputs, but what does not depend on them is checked.
+        self.unwired.update(blocked)
+        for name in order + blocked:
+            self.infer(self.decls[name])
         self.diag.raise_if_any()
         stages = [self.stages[name] for name in order]
         for index, stage in enumerate(stages):
@@ -247,29 +251,30 @@ class _Checker:
             if decl.kind is not StageKind.CAPABILITY and not decl.inputs:
                 self.diag.error("this stage has no inputs", decl.location, stage=decl.name,
                                 hint="list the stages it reads under 'inputs:' (or connect it with RUN)")
-                self.broken.add(decl.name)
+                self.unwired.add(decl.name)
             for ref in decl.inputs:
                 if ref.stage == decl.name:
                     self.diag.error("a stage cannot read its own output", ref.location, stage=decl.name)
-                    self.broken.add(decl.name)
+                    self.unwired.add(decl.name)
                 elif ref.stage not in self.decls:
                     suggestion = closest(ref.stage, self.decls)
                     self.diag.error(f"unknown input '{ref.stage}'", ref.location, stage=decl.name,
                                     hint=f"did you mean '{suggestion}'?" if suggestion else
                                     f"stages: {', '.join(self.decls)}")
-                    self.broken.add(decl.name)
+                    self.unwired.add(decl.name)
                 elif self.decls[ref.stage].kind is StageKind.OUT:
                     self.diag.error(f"'{ref.stage}' is an out stage and produces nothing to read", ref.location,
                                     stage=decl.name)
-                    self.broken.add(decl.name)
+                    self.unwired.add(decl.name)
 
     def valid_edges(self, decl: StageDecl) -> set[str]:
         """The stages a stage really reads (bad references are reported by check_wiring)."""
         return {r.stage for r in decl.inputs if r.stage in self.decls and r.stage != decl.name
                 and self.decls[r.stage].kind is not StageKind.OUT}
 
-    def execution_order(self) -> list[str] | None:
-        """Stages in an order where every input is produced first; declaration order breaks ties."""
+    def execution_order(self) -> tuple[list[str], list[str]]:
+        """Stages in an order where every input is produced first (declaration order breaks ties),
+        and the stages that cannot be ordered because they are in a cycle or after one."""
         position = {name: i for i, name in enumerate(self.decls)}
         waiting = {name: self.valid_edges(d) for name, d in self.decls.items()}
         order: list[str] = []
@@ -283,21 +288,43 @@ class _Checker:
                     if not deps and other not in order and other not in ready:
                         ready.append(other)
                         ready.sort(key=position.get)
-        if len(order) < len(self.decls):
-            cycle = self.find_cycle([n for n in self.decls if n not in order])
+        blocked = [n for n in self.decls if n not in order]
+        self.report_cycles(blocked)
+        return order, blocked
+
+    def report_cycles(self, blocked: list[str]) -> None:
+        """One error for each group of stages that read each other, directly or not (the other
+        blocked stages are only downstream of such a group)."""
+        upstream = {name: self.upstream(name, blocked) for name in blocked}
+        reported: set[str] = set()
+        for name in blocked:
+            if name in reported or name not in upstream[name]:
+                continue
+            group = [other for other in blocked if other in upstream[name] and name in upstream[other]]
+            reported.update(group)
+            cycle = self.find_cycle(group)
             first = self.decls[cycle[0]]
             self.diag.error(f"the stages {' -> '.join(cycle + cycle[:1])} form a cycle", first.location,
                             stage=first.name, hint="a pipeline flows one way: remove one of these inputs")
-            return None
-        return order
 
-    def find_cycle(self, blocked: list[str]) -> list[str]:
-        """A cycle among stages that could not be ordered (some are only downstream of one)."""
+    def upstream(self, name: str, among: list[str]) -> set[str]:
+        """The stages among `among` that `name` reads, directly or through others of them."""
+        allowed, found, todo = set(among), set(), [name]
+        while todo:
+            for producer in self.valid_edges(self.decls[todo.pop()]) & allowed:
+                if producer not in found:
+                    found.add(producer)
+                    todo.append(producer)
+        return found
+
+    def find_cycle(self, group: list[str]) -> list[str]:
+        """A cycle through stages that all read each other (inputs from outside the group are ignored)."""
+        rank = {name: i for i, name in enumerate(group)}
         path: list[str] = []
-        name = blocked[0]
+        name = group[0]
         while name not in path:
             path.append(name)
-            name = next(n for n in sorted(self.valid_edges(self.decls[name]), key=blocked.index) if n in blocked)
+            name = min((n for n in self.valid_edges(self.decls[name]) if n in rank), key=rank.get)
         return path[path.index(name):][::-1]
 
     # -- types -------------------------------------------------------------------------------
@@ -309,20 +336,21 @@ class _Checker:
         stage = self.stages[decl.name]
         if decl.name in self.broken:
             return
-        inputs = self.input_tensors(decl)
-        if inputs is None:
-            self.broken.add(decl.name)
-            return
-        stage.inputs = [Edge(-1, ref.index, tensor) for ref, tensor in zip(decl.inputs, inputs)]
+        inputs = None if decl.name in self.unwired else self.input_tensors(decl)
         try:
-            if decl.kind is StageKind.CAPABILITY:
+            if decl.kind is StageKind.MODEL:  # its outputs come from the .tflite, whatever its inputs
+                self.infer_model(decl, stage, inputs)
+            elif inputs is None:
+                raise _StageFailed
+            elif decl.kind is StageKind.CAPABILITY:
                 self.infer_capability(decl, stage)
             elif decl.kind is StageKind.PROC_BLOCK:
                 self.infer_block(decl, stage, inputs)
-            elif decl.kind is StageKind.MODEL:
-                self.infer_model(decl, stage, inputs)
+            self.check_sizes(decl, stage.outputs)
         except _StageFailed:
             self.broken.add(decl.name)
+            return
+        stage.inputs = [Edge(-1, ref.index, tensor) for ref, tensor in zip(decl.inputs, inputs or [])]
 
     def input_tensors(self, decl: StageDecl) -> list[TensorType] | None:
         tensors = []
@@ -400,20 +428,39 @@ class _Checker:
             raise _StageFailed from None
         stage.outputs = self.reconcile(decl, produced, f"block '{block.name}'")
 
-    def infer_model(self, decl: StageDecl, stage: Stage, inputs: list[TensorType]) -> None:
+    def infer_model(self, decl: StageDecl, stage: Stage, inputs: list[TensorType] | None) -> None:
+        """Check the connected inputs (if they are known) against the model's, and the declared
+        outputs against the model's in any case."""
         model = stage.model
-        if len(inputs) != len(model.inputs):
+        if inputs is not None and len(inputs) != len(model.inputs):
             self.diag.error(f"the model takes {len(model.inputs)} input(s) "
                             f"({', '.join(t.describe() for t in model.inputs)}), but {len(inputs)} are connected",
-                            decl.location, stage=decl.name)
-            raise _StageFailed
-        for ref, tensor, expected in zip(decl.inputs, inputs, model.inputs):
+                            decl.location, stage=decl.name,
+                            hint=f"connect {len(model.inputs)} stage(s), one per model input, in the model's order")
+            inputs = None
+        for ref, tensor, expected in zip(decl.inputs, inputs or [], model.inputs):
             wanted = expected.tensor_type
             if not tensor.compatible_with(wanted):
                 self.diag.error(f"input '{ref}' is {tensor}, but the model's input '{expected.name}' is {wanted}",
                                 ref.location, stage=decl.name, hint=_conversion_hint(tensor, wanted))
-                raise _StageFailed
         stage.outputs = self.reconcile(decl, [t.tensor_type for t in model.outputs], "the model")
+
+    def check_sizes(self, decl: StageDecl, tensors: list[TensorType]) -> None:
+        """Tensors the generated C and a 32-bit rune can hold (the checker is the place to say so,
+        not the C compiler or the memory limit)."""
+        for i, tensor in enumerate(tensors):
+            where = decl.outputs[i].location if i < len(decl.outputs) else decl.location
+            if len(tensor.shape) > MAX_RANK:
+                self.diag.error(f"output {i} is {tensor}, with {len(tensor.shape)} dimensions; a tensor may have "
+                                f"at most {MAX_RANK}", where, stage=decl.name,
+                                hint="drop dimensions of size 1 or merge dimensions")
+                raise _StageFailed
+            if tensor.bytes > MAX_TENSOR_BYTES:
+                self.diag.error(f"output {i} is {tensor}, {tensor.bytes:,} bytes; a tensor may take at most "
+                                f"{MAX_TENSOR_BYTES:,} bytes", where, stage=decl.name,
+                                hint="check its dimensions (a rune's whole memory is a few dozen KiB on a "
+                                     "microcontroller)")
+                raise _StageFailed
 
 
 class _AlreadyReported(Exception):
