@@ -127,6 +127,35 @@ pipeline:
     assert len(caught.value.diagnostics) == 3
 
 
+def test_legacy_continued_lines_keep_each_words_position():
+    text = "FROM x\nCAPABILITY<F32[1]> rand RAND\nPROC_BLOCK<F32[1],\\\n   U9[1]> mod modulo \\\n  --modulus 2\n"
+    with pytest.raises(RuneError) as caught:
+        parse(text + "OUT serial\nRUN rand \\\n mod serial\n", "Runefile")
+    assert [str(d.location) for d in caught.value.diagnostics] == ["Runefile:4:4"]  # not RUN's 'mod' too
+    doc = parse(text.replace("U9", "F32") + "OUT serial\nRUN rand \\\n  mod serial\n", "Runefile")
+    mod = doc.stage("mod")
+    assert str(mod.args["modulus"].location) == "Runefile:5:3"
+    assert str(mod.args["modulus"].value_location) == "Runefile:5:13"
+    assert str(mod.outputs[0].location) == "Runefile:4:4"
+    assert str(mod.inputs[0].location) == "Runefile:8:3"
+
+
+def test_a_byte_order_mark_does_not_change_the_syntax(tmp_path):
+    legacy = (EXAMPLES / "sine" / "Runefile").read_text()
+    (tmp_path / "Runefile").write_text("\ufeff" + legacy, encoding="utf-8")
+    assert parse_runefile("\ufeff" + legacy, tmp_path / "Runefile").syntax == "legacy"
+    assert load_runefile(tmp_path).syntax == "legacy"
+
+
+def test_a_runefile_that_is_not_utf8_names_the_line_and_column(tmp_path):
+    (tmp_path / "Runefile.yml").write_bytes("version: 1\npipeline:\n  caf\u00e9: {x: \xff}\n".encode("latin-1"))
+    with pytest.raises(RuneError) as caught:
+        load_runefile(tmp_path)
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.location.line == 3 and diagnostic.location.column == 6  # 'é' in latin-1
+    assert "0xe9" in diagnostic.message and diagnostic.hint
+
+
 @pytest.mark.parametrize("depth", [2, 300, 500, 990])
 def test_nested_lists_are_refused_once_at_any_depth(depth):
     nested = "[" * depth + "1" + "]" * depth

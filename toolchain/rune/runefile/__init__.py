@@ -28,12 +28,23 @@ def load_runefile(path: Path | str) -> RunefileDocument:
     path = find_runefile(path)
     display = display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as e:
-        raise RuneError(Diagnostic(f"the Runefile is not UTF-8 text (byte {e.start})", Location(display))) from None
+        data = path.read_bytes()
     except OSError as e:
         raise RuneError(Diagnostic(f"cannot read the Runefile: {e.strerror}", Location(display))) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise RuneError(_not_utf8(data, e.start, display)) from None
     return parse_runefile(text, path, display)
+
+
+def _not_utf8(data: bytes, offset: int, display: str) -> Diagnostic:
+    """Where the first byte that is not UTF-8 is: its line, and its column counted in characters."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    column = len(data[line_start:offset].decode("utf-8", errors="replace")) + 1
+    return Diagnostic(f"the Runefile is not UTF-8 text: byte 0x{data[offset]:02x} is not valid UTF-8 here",
+                      Location(display, data.count(b"\n", 0, offset) + 1, column),
+                      hint="save the file as UTF-8 (it is probably in Latin-1 or another older encoding)")
 
 
 def parse_runefile(text: str, path: Path, display: str | None = None) -> RunefileDocument:
@@ -42,6 +53,7 @@ def parse_runefile(text: str, path: Path, display: str | None = None) -> Runefil
     from rune.runefile.yaml_syntax import parse_yaml_runefile
 
     display = display or display_path(path)
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write; invisible, so not a column
     if path.suffix in (".yml", ".yaml"):
         return parse_yaml_runefile(text, path, display)
     first = next((line.split()[0] for line in text.splitlines()

@@ -16,7 +16,7 @@ that starts a word starts a comment; inside a word it belongs to it, as in paths
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rune.diagnostics import Diagnostics, Location, closest
@@ -39,8 +39,18 @@ class Token:
 
 @dataclass
 class Line:
+    """A logical line: physical lines joined where they end in a backslash."""
+
     number: int
     text: str
+    # Where each joined part starts: (offset in text, physical line, column), so that an error in
+    # a continued line points at the line and column the user wrote.
+    parts: list[tuple[int, int, int]] = field(default_factory=list)
+
+    def position(self, column: int) -> tuple[int, int]:
+        """The physical (line, column) of a 1-based column of the joined text."""
+        offset, line, start = next((p for p in reversed(self.parts) if p[0] < column), (0, self.number, 1))
+        return line, start + (column - 1 - offset)
 
 
 def parse_legacy_runefile(text: str, path: Path, display: str) -> RunefileDocument:
@@ -56,9 +66,10 @@ class _LegacyFrontEnd:
         self.image: str | None = None
         self.stages: list[StageDecl] = []
         self.runs: list[list[tuple[Token, Line]]] = []
+        self.named: set[str] = set()  # every stage a declaration names, even one with errors
 
     def at(self, line: Line, column: int) -> Location:
-        return Location(self.file, line.number, column)
+        return Location(self.file, *line.position(column))
 
     def parse(self) -> RunefileDocument:
         for line in logical_lines(self.text):
@@ -127,6 +138,7 @@ class _LegacyFrontEnd:
         name, target = tokens[1], tokens[2]
         if not self.valid_name(name, line):
             return
+        self.named.add(name.text)
         type_column = head.column + len(keyword) + 1
         declared = self.parse_types(types, line, type_column, name.text)
         if declared is None:
@@ -226,6 +238,9 @@ class _LegacyFrontEnd:
             previous = None
             for token, line in run:
                 stage = next((s for s in self.stages if s.name == token.text), None)
+                if stage is None and token.text in self.named:  # its declaration's error is reported
+                    previous = None
+                    continue
                 if stage is None:
                     names = [s.name for s in self.stages]
                     suggestion = closest(token.text, names)
@@ -276,9 +291,12 @@ def logical_lines(text: str):
         continues = stripped.endswith("\\")
         body = stripped[:-1] if continues else stripped
         if pending is None:
-            pending = Line(number, body)
+            pending = Line(number, body, [(0, number, 1)])
         else:
-            pending = Line(pending.number, pending.text + " " + body.strip())
+            indent = len(body) - len(body.lstrip())
+            offset = len(pending.text) + 1  # after the space that joins the parts
+            pending.text += " " + body.strip()
+            pending.parts.append((offset, number, indent + 1))
         if not continues:
             yield pending
             pending = None
