@@ -1,7 +1,8 @@
 """Every processing block's C implementation against its numpy reference.
 
 Inputs come from hypothesis (including zeros, the extremes of each element type, NaN and
-infinities for floats, size-1 dimensions); the C runs natively, and a set of edge cases also
+infinities for floats) for every case, shapes from the cases (SIZE_ONE_CASES covers dimensions
+of 1 in every block); the C runs natively, and a set of edge cases also
 runs under AddressSanitizer and UndefinedBehaviorSanitizer with exactly-sized buffers.
 Outputs must be identical, except for blocks that call the C library's exp, where the
 tolerance is stated with the case.
@@ -79,6 +80,39 @@ CASES = [
     Case("noise_filtering", {"strength": 0.5, "offset": 10.0, "clamping": True, "odd_smoothing": 0.0},
          [("u32", (7, 16))]),
 ]
+
+# Size-1 dimensions: one window, frame, channel or detection, a last axis of one, images one
+# pixel high or wide, and outputs of one pixel. Loops, borders and divisions by (n - 1) go wrong here.
+SIZE_ONE_CASES = [
+    Case("fft", {}, [("i16", (480,))]),  # exactly one window
+    Case("fft", {"num_channels": 1}, [("i16", (800,))]),
+    Case("noise_filtering", {}, [("u32", (1, 40))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {}, [("u32", (1, 1))]),
+    Case("noise_filtering", {}, [("u32", (6, 1))]),
+    Case("audio_float_conversion", {}, [("i16", (1,))]),
+    *[Case("softmax", {}, [("f32", s)], tolerance=1e-6) for s in [(3, 1), (1, 1), (1,)]],
+    *[Case("normalize", {}, [(t, s)]) for t, s in [("f32", (1,)), ("u16", (1, 1))]],
+    *[Case("argmax", {}, [(t, s)]) for t, s in [("f32", (1, 1)), ("i8", (1,))]],
+    Case("most_confident_indices", {"count": 1}, [("f32", (1,))]),
+    Case("label", {"labels": ["only"]}, [("u32", (1, 1))], elements={0: st.just(0)}),
+    *[Case("image_normalization", a, [(t, s)]) for t, s, a in
+      [("u8", (1, 1, 7, 3), {}), ("i16", (1, 4, 1, 3), {}), ("f32", (1, 1, 1, 1), {}),
+       ("u8", (1, 1, 1, 3), {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]})]],
+    *[Case("resize", {"width": w, "height": h, "method": m}, [(t, s)]) for t, s, w, h, m in
+      [("u8", (1, 1, 7, 3), 4, 5, "bilinear"), ("f32", (1, 5, 1, 2), 3, 3, "bilinear"),
+       ("u8", (1, 6, 5, 3), 1, 1, "bilinear"), ("f32", (1, 6, 5, 1), 1, 4, "bilinear"),
+       ("i8", (1, 1, 9, 1), 3, 1, "nearest"), ("u16", (1, 4, 1, 3), 1, 1, "nearest")]],
+    *[Case("grayscale", {}, [(t, s)]) for t, s in [("u8", (1, 1, 5, 3)), ("f32", (1, 6, 1, 3)), ("u8", (1, 1, 1, 3))]],
+    *[Case("center_crop", {}, [(t, s)]) for t, s in [("u8", (1, 1, 7, 3)), ("f32", (1, 5, 1, 2)), ("i8", (1, 1, 1, 1))]],
+    *[Case("edge_detect", {}, [(t, s)]) for t, s in [("u8", (1, 1, 6, 1)), ("f32", (1, 5, 1, 1)), ("f32", (1, 1, 1, 1))]],
+    *[Case("binary_classification", {"threshold": 0.5}, [(t, s)]) for t, s in [("f32", (1,)), ("u8", (1, 1))]],
+    *[Case("segment_output", {}, [(t, s)]) for t, s in [("f32", (1, 1, 1, 3)), ("u8", (1, 2, 2, 1)), ("i16", (1, 1))]],
+    Case("object_filter", {}, [("f32", (1, 4)), ("f32", (1,))],
+         elements={0: st.floats(-1, 2, width=32), 1: st.floats(0, 1, width=32)}),
+    Case("object_filter", {"max_detections": 1, "score_threshold": 0.1}, [("f32", (1, 5, 4)), ("f32", (1, 5))],
+         elements={0: st.floats(-1, 2, width=32), 1: st.floats(0, 1, width=32)}),
+]
+CASES += SIZE_ONE_CASES
 
 
 def test_every_builtin_block_has_cases_and_a_reference():
