@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from rune.blocks.harness import BlockFailed, BlockInstance, outputs_equal
+from rune.blocks.manifest import BlockTypeError
 from rune.blocks.registry import builtin_names, resolve
 from rune.tensors import ElementType, TensorType
 
@@ -119,6 +120,13 @@ def test_every_builtin_block_has_cases_and_a_reference():
     assert {c.block for c in CASES} == set(builtin_names())
     for name in builtin_names():
         assert resolve(name, Path(".")).manifest.reference_path.is_file(), name
+
+
+@pytest.mark.parametrize("name, args", [("edge_detect", {}), ("center_crop", {}), ("resize", {"width": 2, "height": 2})])
+def test_blocks_that_process_one_image_refuse_a_batch(name, args):
+    block = resolve(name, Path(".")).manifest
+    with pytest.raises(BlockTypeError, match="got a batch of 2|got \\[2, 4, 5, 1\\]"):
+        BlockInstance(block, args, [TensorType(ElementType.U8, (2, 4, 5, 1))])
 
 
 _instances: dict[str, tuple] = {}
