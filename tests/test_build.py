@@ -59,9 +59,25 @@ def test_the_manifest_describes_the_pipeline(built_examples):
     assert "/" not in manifest["source"], "no absolute paths: the build must be reproducible anywhere"
 
 
-def test_memory_beyond_the_limit_fails_the_build(tmp_path):
-    with pytest.raises(RuneError, match="the rune needs .* bytes of memory, more than the limit of 40,000"):
+def test_memory_beyond_the_limit_fails_before_compiling(tmp_path, monkeypatch):
+    import rune.compiler.build as build_module
+
+    monkeypatch.setattr(build_module, "compile_module", lambda *a, **k: pytest.fail("compiled anyway"))
+    with pytest.raises(RuneError) as caught:
         build(EXAMPLES / "micro_speech", tmp_path / "x.rune", memory_limit=40_000)
+    [error] = caught.value.diagnostics
+    assert error.message.startswith("the rune needs at least ") and "(stack 8,192, tensors " in error.message
+    assert error.message.endswith("more than the limit of 40,000")
+    assert (error.stage, error.location.line) == ("audio", 8)  # the largest tensor's stage
+    assert "i16[16000] (32,000 bytes)" in error.hint and "--memory-limit" in error.hint
+
+
+def test_memory_beyond_the_limit_with_constants_fails_after_linking(tmp_path):
+    with pytest.raises(RuneError) as caught:  # the plan fits 52,000 bytes; the constants do not
+        build(EXAMPLES / "micro_speech", tmp_path / "x.rune", memory_limit=52_000)
+    [error] = caught.value.diagnostics
+    assert "constants" in error.message and error.message.endswith("more than the limit of 52,000")
+    assert error.stage == "audio" and error.location.line == 8 and error.hint
 
 
 def write_block(folder, name, source, manifest_extra=""):

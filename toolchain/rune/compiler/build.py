@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from rune.compiler import memory_budget
 from rune.compiler.checker import check
 from rune.compiler.codegen import GeneratedSources, generate
 from rune.compiler.manifest import build_manifest
@@ -65,8 +66,10 @@ def build(path: Path | str, output: Path | str | None = None, name: str | None =
     for warning in warnings:
         warn(warning)
     generated = generate(pipeline, name)
+    memory_budget.check_planned(pipeline, generated.layout, stack_bytes, memory_limit)
     module = compile_module(generated, _unique(d for b in generated.blocks for d in b.source_dirs), stack_bytes=stack_bytes,
-                            memory_limit=memory_limit, log=log)
+                            log=log)
+    memory_budget.check_linked(pipeline, generated.layout, stack_bytes, module.used_bytes, memory_limit)
     manifest = build_manifest(pipeline, generated, module, name, plans)
     models = [(s.name, s.model_data, plans[s.name]) for s in pipeline.of_kind(StageKind.MODEL)]
     resources = [(r.name, r.data) for r in pipeline.resources.values()]

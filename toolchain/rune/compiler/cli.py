@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from rune.compiler.build import TARGETS
-from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES
+from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES, MAX_MEMORY_LIMIT
 
 
 @click.command("build")
@@ -15,7 +15,7 @@ from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the .rune (default: NAME.rune next to the Runefile).")
 @click.option("--name", help="The rune's name (default: the Runefile's folder name).")
-@click.option("--memory-limit", type=click.IntRange(min=4096), default=DEFAULT_MEMORY_LIMIT, show_default=True,
+@click.option("--memory-limit", type=click.IntRange(4096, MAX_MEMORY_LIMIT), default=DEFAULT_MEMORY_LIMIT, show_default=True,
               help="Fail if the rune needs more bytes of memory than this.")
 @click.option("--stack-size", type=click.IntRange(min=1024), default=DEFAULT_STACK_BYTES, show_default=True,
               help="Bytes of stack for the rune's code.")

@@ -31,6 +31,7 @@ COMPILE_FLAGS = [
 LINK_PAGES = 256  # generous limits for linking; the memory is then shrunk to what is used
 DEFAULT_STACK_BYTES = 8192
 DEFAULT_MEMORY_LIMIT = 64 * 1024
+MAX_MEMORY_LIMIT = 4 * 1024**3  # all a 32-bit WebAssembly memory can address
 
 
 @dataclass
@@ -60,9 +61,10 @@ def zig_version() -> str:
 
 
 def compile_module(generated, block_dirs: list[Path], *, stack_bytes: int = DEFAULT_STACK_BYTES,
-                   memory_limit: int = DEFAULT_MEMORY_LIMIT, log=None) -> WasmModule:
+                   log=None) -> WasmModule:
     """Compile the generated glue (a codegen.GeneratedSources) and the blocks' sources into a
-    checked module; a module built from the same inputs before comes from the cache."""
+    checked module with the memory it uses (compiler/memory_budget.py checks that against the
+    limit); a module built from the same inputs before comes from the cache."""
     sources = _block_sources(block_dirs)
     key = _cache_key(generated.fingerprint, sources, stack_bytes)
     cached = cache_dir() / "wasm" / f"{key}.wasm"
@@ -80,10 +82,6 @@ def compile_module(generated, block_dirs: list[Path], *, stack_bytes: int = DEFA
     used = wasm.global_initial_i32(data, "__heap_base")
     if used is None:
         raise RuneError("internal error: the module does not export __heap_base")
-    if used > memory_limit:
-        raise RuneError(Diagnostic(
-            f"the rune needs {used:,} bytes of memory, more than the limit of {memory_limit:,}",
-            hint="reduce tensor sizes (shorter audio, smaller images) or raise --memory-limit"))
     pages = max(1, -(-used // wasm.PAGE_SIZE))
     data = wasm.set_memory_limits(data, pages, pages)
     return WasmModule(data, used, stack_bytes, pages, was_cached)

@@ -1,0 +1,41 @@
+"""The rune's memory against `--memory-limit`.
+
+Checked twice: before compiling, with what the plan already knows (stack, tensor arena, block
+state), so that a pipeline that cannot fit fails at once and points at the Runefile; and after
+linking, when the constants (block tables, strings) are known too.
+"""
+
+from __future__ import annotations
+
+from rune.compiler.codegen import Layout
+from rune.compiler.pipeline import Pipeline
+from rune.diagnostics import Diagnostic, RuneError
+
+
+def check_planned(pipeline: Pipeline, layout: Layout, stack_bytes: int, limit: int) -> None:
+    planned = stack_bytes + layout.arena_bytes + layout.state_bytes
+    if planned > limit:
+        raise _over_limit(pipeline, f"at least {planned:,}", limit, _parts(layout, stack_bytes))
+
+
+def check_linked(pipeline: Pipeline, layout: Layout, stack_bytes: int, used_bytes: int, limit: int) -> None:
+    if used_bytes > limit:
+        constants = used_bytes - stack_bytes - layout.arena_bytes - layout.state_bytes
+        raise _over_limit(pipeline, f"{used_bytes:,}", limit, f"{_parts(layout, stack_bytes)}, constants {constants:,}")
+
+
+def _parts(layout: Layout, stack_bytes: int) -> str:
+    return f"stack {stack_bytes:,}, tensors {layout.arena_bytes:,}, block state {layout.state_bytes:,}"
+
+
+def _over_limit(pipeline: Pipeline, needed: str, limit: int, parts: str) -> RuneError:
+    """The error points at the stage with the largest tensor: the first thing to make smaller."""
+    outputs = [(tensor.bytes, stage, tensor) for stage in pipeline.stages for tensor in stage.outputs]
+    message = f"the rune needs {needed} bytes of memory ({parts}), more than the limit of {limit:,}"
+    if not outputs:
+        return RuneError(Diagnostic(message, hint="raise --memory-limit"))
+    size, stage, tensor = max(outputs, key=lambda entry: entry[0])
+    return RuneError(Diagnostic(
+        message, stage.location, stage=stage.name,
+        hint=f"its largest tensor is this stage's output {tensor} ({size:,} bytes): make it smaller "
+             f"(shorter audio, smaller images), or raise --memory-limit"))
