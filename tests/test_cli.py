@@ -47,6 +47,26 @@ def test_build_error_names_file_line_and_column(tmp_path):
     assert "Runefile.yml:3:19: error: stage 'a': unknown capability 'NOPE'" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["../../escape", 'a"b*/', "9lives", "", "x" * 65])
+def test_build_refuses_names_that_are_not_safe_file_and_c_names(name, tmp_path):
+    result = rune("build", EXAMPLES / "sine", "--name", name, cwd=tmp_path)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "is not a valid rune name" in result.stderr and "hint: use letters, digits" in result.stderr
+    assert not (ROOT / "escape.rune").exists()
+
+
+def test_build_takes_a_valid_name_and_makes_one_from_the_folder(tmp_path):
+    assert rune("build", EXAMPLES / "sine", "--name", "Sine-2_b", "-o", tmp_path / "s.rune").returncode == 0
+    assert json.loads(rune("inspect", tmp_path / "s.rune", "--json").stdout)["manifest"]["name"] == "Sine-2_b"
+    folder = tmp_path / "2 weird.names"
+    folder.mkdir()
+    (folder / "Runefile.yml").write_text((EXAMPLES / "sine" / "Runefile.yml").read_text()
+                                         .replace("./sine.tflite", str(EXAMPLES / "sine" / "sine.tflite")))
+    result = rune("build", folder)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("rune_2_weird_names.rune")
+
+
 def test_inspect(built_examples):
     result = rune("inspect", built_examples["micro_speech"])
     assert result.returncode == 0

@@ -3,6 +3,7 @@ Rune's engine (docs/engine.md)."""
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from rune.compiler.manifest import build_manifest
 from rune.compiler.pipeline import Pipeline
 from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES, WasmModule, compile_module
 from rune.container.rune_file import write_rune
-from rune.diagnostics import Diagnostics, RuneError, display_path
+from rune.diagnostics import Diagnostic, Diagnostics, RuneError, display_path
 from rune.engine.errors import UnsupportedOperator
 from rune.engine.plan_cache import plan_bytes
 from rune.runefile import find_runefile, load_runefile
@@ -46,8 +47,24 @@ def _unique(items) -> list:
     return list(dict.fromkeys(items))
 
 
+# A rune's name becomes a file name (NAME.rune) and is written into the generated C and the
+# manifest, so it is kept to characters that are safe in all three.
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
 def default_name(runefile: Path) -> str:
-    return runefile.resolve().parent.name or "rune"
+    """The Runefile's folder name, made into a valid rune name if it is not one."""
+    folder = runefile.resolve().parent.name
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", folder)[:64]
+    return name if NAME.match(name) else f"rune_{name}"[:64] if name else "rune"
+
+
+def check_name(name: str) -> None:
+    if not NAME.match(name):
+        raise RuneError(Diagnostic(
+            f"--name {name!r} is not a valid rune name",
+            hint="use letters, digits, '_' and '-', starting with a letter, at most 64 characters "
+                 "(the rune is written as NAME.rune; choose its folder with -o)"))
 
 
 def build(path: Path | str, output: Path | str | None = None, name: str | None = None, *,
@@ -58,6 +75,8 @@ def build(path: Path | str, output: Path | str | None = None, name: str | None =
     log = log or (lambda message: None)
     warn = warn or log
     runefile = find_runefile(path)
+    if name is not None:
+        check_name(name)
     name = name or default_name(runefile)
     pipeline = check(load_runefile(runefile))
     for note in pipeline.notes:
