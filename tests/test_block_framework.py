@@ -3,11 +3,14 @@ about a block's C, the scaffolded block and `rune proc-block test`."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from rune.blocks.registry import BlockNotFound, resolve
+from rune.blocks.scaffold import create_block
 
 
 @pytest.mark.parametrize("reference", [
@@ -29,3 +32,68 @@ def test_an_unknown_block_behind_a_ref_is_reported_by_name():
     with pytest.raises(BlockNotFound) as error:
         resolve("hotg-ai/proc-blocks@refs/heads/master#fast_fourier", Path("."))
     assert "unknown processing block 'hotg-ai/proc-blocks@refs/heads/master#fast_fourier'" in str(error.value)
+
+
+# -- a user's block ----------------------------------------------------------------------------
+
+def rune(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+RUNEFILE = """
+version: 1
+pipeline:
+  rand: {capability: RAND, outputs: [{type: f32, dimensions: [1, 4]}]}
+  scaled: {proc-block: ./scale, inputs: [rand]}
+  serial: {out: SERIAL, inputs: [scaled]}
+"""
+
+
+def user_block(folder: Path, body: str, includes: str = "") -> Path:
+    """The scaffolded block 'scale' with its loop replaced by `body`, next to a Runefile using it."""
+    block = create_block("scale", folder)
+    (block / "scale.c").write_text(f"""{includes}#include "scale_args.h"
+
+int32_t scale_run(const scale_args *args, const rune_block_ctx *ctx) {{
+    const rune_tensor *in = &ctx->inputs[0];
+    const float *x = (const float *)in->data;
+    float *y = (float *)ctx->outputs[0].data;
+{body}
+    return RUNE_OK;
+}}
+""")
+    (folder / "Runefile.yml").write_text(RUNEFILE)
+    return block
+
+
+def test_allocating_is_a_compile_error_at_the_blocks_line(tmp_path):
+    block = user_block(tmp_path, """    float *copy = malloc(in->count * sizeof *copy);
+    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
+    free(copy);""", includes="#include <stdlib.h>\n")
+    built = rune("build", ".", cwd=tmp_path)
+    assert built.returncode == 2 and "Traceback" not in built.stderr
+    assert "scale/scale.c:8:19: error: 'malloc' is unavailable: a block never allocates" in built.stderr
+    assert "scale/scale.c:10:5: error: 'free' is unavailable" in built.stderr
+    checked = rune("proc-block", "test", block, "--input", "f32[1,4]", cwd=tmp_path)
+    message = checked.stderr.replace("\u2018", "'").replace("\u2019", "'")  # gcc's quotes follow the locale
+    assert checked.returncode == 2 and "scale.c:8:" in message
+    assert "'malloc' is unavailable: a block never allocates" in message
+
+
+def test_the_c_library_headers_still_work_around_the_allocation_ban(tmp_path):
+    """stdlib.h declares malloc after rune_block.h has marked it; abs, memcpy and expf stay usable."""
+    user_block(tmp_path, """    float t[4] = {0};
+    memcpy(t, x, sizeof t);
+    for (uint32_t i = 0; i < in->count; i++) y[i] = expf(0.0f) * (float)abs(-1) * t[i % 4] * args->gain;""",
+               includes="#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n")
+    built = rune("build", ".", cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+
+
+def test_operating_system_calls_fail_the_build_with_a_message(tmp_path):
+    user_block(tmp_path, """    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
+    printf("%f", (double)y[0]);""", includes="#include <stdio.h>\n")
+    built = rune("build", ".", cwd=tmp_path)
+    assert built.returncode == 2 and "the rune's code is not self-contained" in built.stderr
+    assert "fd_write" in built.stderr and "needs an operating system (printf" in built.stderr

@@ -55,4 +55,20 @@ typedef struct {
 /* Record why the block failed (the host reports it with the stage's name); returns RUNE_BLOCK_ERROR. */
 int32_t rune_block_fail(const char *message);
 
+/*
+ * A block never allocates. The C library for wasm has a working malloc, so without this a call
+ * would build and fail only at run time (the rune's memory is sized at build time and cannot
+ * grow); marked unavailable, it is a compile error at the caller's line. Declarations in system
+ * headers, before or after this one, stay valid.
+ */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define RUNE_NO_ALLOCATION \
+    __attribute__((unavailable("a block never allocates: use ctx->scratch (one call) or ctx->state (kept)")))
+void *malloc(size_t size) RUNE_NO_ALLOCATION;
+void *calloc(size_t count, size_t size) RUNE_NO_ALLOCATION;
+void *realloc(void *pointer, size_t size) RUNE_NO_ALLOCATION;
+void *aligned_alloc(size_t alignment, size_t size) RUNE_NO_ALLOCATION;
+void free(void *pointer) RUNE_NO_ALLOCATION;
+#endif
+
 #endif

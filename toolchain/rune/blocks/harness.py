@@ -34,6 +34,9 @@ DRIVER = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+/* The driver allocates; blocks may not, and rune_block.h makes malloc unavailable from here on. */
+static void *harness_alloc(size_t bytes) {{ return calloc(1, bytes ? bytes : 1); }}
+static __attribute__((unused)) void harness_free(void *pointer) {{ free(pointer); }}
 #include "{name}_args.h"
 
 {definitions}
@@ -62,8 +65,8 @@ static void *state;
 int32_t harness_run(void *const *inputs, void *const *outputs, int init) {{
     rune_tensor in[INPUTS + 1], out[OUTPUTS + 1];
     static void *scratch;
-    if (!state) state = calloc(1, STATE ? STATE : 1);
-    if (!scratch) scratch = malloc(SCRATCH ? SCRATCH : 1);
+    if (!state) state = harness_alloc(STATE);
+    if (!scratch) scratch = harness_alloc(SCRATCH);
     for (int i = 0; i < INPUTS; i++) describe(&in[i], inputs[i], in_type[i], in_count[i], in_rank[i], in_dims[i]);
     for (int i = 0; i < OUTPUTS; i++) describe(&out[i], outputs[i], out_type[i], out_count[i], out_rank[i], out_dims[i]);
     rune_block_ctx ctx = {{in, out, INPUTS, OUTPUTS, STATE ? state : 0, STATE, SCRATCH ? scratch : 0, SCRATCH}};
@@ -81,10 +84,10 @@ static const uint32_t in_bytes[] = {{{in_bytes}}}, out_bytes[] = {{{out_bytes}}}
 int main(void) {{
     void *inputs[INPUTS + 1], *outputs[OUTPUTS + 1];
     for (int i = 0; i < INPUTS; i++) {{
-        inputs[i] = malloc(in_bytes[i]);
+        inputs[i] = harness_alloc(in_bytes[i]);
         if (fread(inputs[i], 1, in_bytes[i], stdin) != in_bytes[i]) return 90;
     }}
-    for (int i = 0; i < OUTPUTS; i++) outputs[i] = calloc(1, out_bytes[i]);
+    for (int i = 0; i < OUTPUTS; i++) outputs[i] = harness_alloc(out_bytes[i]);
     int32_t status = harness_run(inputs, outputs, 1);
     fwrite(&status, sizeof status, 1, stdout);
     fwrite(message, 1, sizeof message, stdout);
@@ -96,8 +99,8 @@ int main(void) {{
             fwrite(outputs[i], 1, out_bytes[i], stdout);
         }}
     }}
-    for (int i = 0; i < INPUTS; i++) free(inputs[i]);
-    for (int i = 0; i < OUTPUTS; i++) free(outputs[i]);
+    for (int i = 0; i < INPUTS; i++) harness_free(inputs[i]);
+    for (int i = 0; i < OUTPUTS; i++) harness_free(outputs[i]);
     return 0;
 }}
 #endif
