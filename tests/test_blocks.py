@@ -45,7 +45,10 @@ class Case:
 CASES = [
     *[Case("modulo", {"modulus": m}, [(t, (3, 5))]) for t, m in
       [("f32", 6.283185307179586), ("f64", -2.5), ("i8", 7), ("i8", -1), ("u8", 3), ("i16", 100), ("u16", 9),
-       ("i32", -13), ("u32", 1000), ("i64", 3), ("u64", 17)]],
+       ("i32", -13), ("u32", 1000), ("i64", 3), ("u64", 17),
+       # each type's extremes: (T)-1 is the maximum of an unsigned type, an ordinary divisor
+       ("u8", 255), ("u16", 65535), ("u32", 4294967295), ("u64", 2**64 - 2048), ("i8", -128), ("i8", 127),
+       ("i64", -2**63)]],
     *[Case("normalize", {}, [(t, s)]) for t, s in
       [("f32", (4, 4)), ("f64", (7,)), ("u8", (1, 9)), ("i8", (1,)), ("i32", (5,)), ("u64", (3,)), ("i64", (2, 2))]],
     Case("softmax", {}, [("f32", (1, 4))], tolerance=1e-6),
@@ -127,6 +130,15 @@ def test_blocks_that_process_one_image_refuse_a_batch(name, args):
     block = resolve(name, Path(".")).manifest
     with pytest.raises(BlockTypeError, match="got a batch of 2|got \\[2, 4, 5, 1\\]"):
         BlockInstance(block, args, [TensorType(ElementType.U8, (2, 4, 5, 1))])
+
+
+@pytest.mark.parametrize("dtype, modulus", [("u8", 256), ("u8", 300), ("u8", 65535), ("u8", -1), ("i8", 128),
+                                            ("i8", -129), ("u16", 65536), ("u64", 2**64), ("i64", 2**63),
+                                            ("f32", 1e-50), ("f32", 1e39)])
+def test_modulo_refuses_a_modulus_its_input_type_cannot_hold(dtype, modulus):
+    block = resolve("modulo", Path(".")).manifest
+    with pytest.raises(BlockTypeError, match=f"for {dtype} input, modulus"):
+        BlockInstance(block, {"modulus": modulus}, [TensorType(ElementType.parse(dtype), (3,))])
 
 
 _instances: dict[str, tuple] = {}
