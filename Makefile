@@ -12,8 +12,9 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-# Compilers, emulator and tools the toolchain drives (docs/architecture.md says what for).
-APT_PACKAGES := gcc libc6-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm wabt graphviz
+# Python with venv (a bare Debian lacks ensurepip), and the compilers, emulator and tools the
+# toolchain drives (docs/architecture.md says what for).
+APT_PACKAGES := python3 python3-venv gcc libc6-dev gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm wabt graphviz
 
 .PHONY: setup demo test bench clean
 
