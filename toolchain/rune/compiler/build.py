@@ -32,7 +32,7 @@ class BuildResult:
     pipeline: Pipeline
     module: WasmModule
     seconds: float
-    code_bytes: int  # the .rune's size without models and resources
+    code_bytes: int  # the .rune's size without models, their plans and resources
     generated: GeneratedSources  # the C it was compiled from
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)

@@ -42,6 +42,6 @@ def build_command(path, output, name, memory_limit, stack_size, target):
                  f"(stack {memory['stack_bytes']:,}, tensors {memory['arena_bytes']:,}, "
                  f"block state {memory['state_bytes']:,}, constants {other:,})")
     payload = len(result.data) - result.code_bytes
-    console.info(f"wrote {display_path(result.path)} ({len(result.data):,} bytes: code and manifest {result.code_bytes:,}, "
-                 f"models and resources {payload:,}) in {result.seconds:.2f} s")
+    console.info(f"wrote {display_path(result.path)} ({len(result.data):,} bytes: code and manifest {result.code_bytes:,}; "
+                 f"models, their plans and resources {payload:,}) in {result.seconds:.2f} s")
     click.echo(str(result.path))
