@@ -86,10 +86,10 @@ def new_command(name, parent):
 def test_command(reference, inputs, args, examples, seed, no_sanitizers):
     """Check a block's C against its numpy reference (reference.py).
 
-    Random inputs and edge cases (zeros, extremes, NaN and infinities) go through the C compiled
-    natively and through the reference; the outputs must be identical. The edge cases also run
-    under AddressSanitizer and UndefinedBehaviorSanitizer with exactly-sized buffers, which catch
-    any access outside them. Exit status 1 if anything differs.
+    The edge cases (zeros, extremes, NaN and infinities) first run under AddressSanitizer and
+    UndefinedBehaviorSanitizer with exactly-sized buffers, which catch any access outside them.
+    Then random inputs and the edge cases go through the C compiled natively and through the
+    reference; the outputs must be identical. Exit status 1 if anything is wrong.
     """
     from pathlib import Path
 
@@ -120,9 +120,12 @@ def test_command(reference, inputs, args, examples, seed, no_sanitizers):
         raise RuneError(Diagnostic(f"block '{block.name}': {e}")) from None
     except RuntimeError as e:  # the C did not compile
         raise RuneError(Diagnostic(str(e))) from None
-    console.info(f"{report.identical} of {report.examples} inputs gave identical outputs"
-                 + (f", {report.both_failed} refused by both" if report.both_failed else "")
-                 + (f"; {report.sanitized} ran clean under the sanitizers" if report.sanitized else ""))
+    summary = [f"{report.sanitized} ran clean under the sanitizers"] if report.sanitized else []
+    if report.examples:  # a sanitizer report stops the check before the native runs
+        summary.append(f"{report.identical} of {report.examples} inputs gave identical outputs"
+                       + (f", {report.both_failed} refused by both" if report.both_failed else ""))
+    if summary:
+        console.info("; ".join(summary))
     for problem in report.problems:
         console.error(problem)
     if not report.passed:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rune.blocks.harness import BlockFailed, BlockInstance, outputs_equal
+from rune.blocks.harness import BlockFailed, BlockInstance, BufferOverrun, outputs_equal
 from rune.blocks.manifest import BlockManifest
 from rune.tensors import ElementType, TensorType
 
@@ -47,29 +47,51 @@ def edge_arrays(tensor: TensorType) -> list[np.ndarray]:
 def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], examples: int = 200,
                 seed: int = 0, sanitize: bool = True) -> ConformanceReport:
     instance = BlockInstance(block, args, inputs)
-    native = instance.native()
     rng = np.random.default_rng(seed)
     report = ConformanceReport()
     cases = [[random_array(rng, t) for t in inputs] for _ in range(examples)]
-    cases += [list(arrays) for arrays in zip(*(edge_arrays(t) for t in inputs))]
-    for arrays in cases:
-        report.examples += 1
-        problem = _compare(instance, lambda a: native.run(a, init=True), arrays, report)
-        if problem:
-            report.problems.append(problem)
-            if len(report.problems) >= 5:
-                return report
+    edges = [list(arrays) for arrays in zip(*(edge_arrays(t) for t in inputs))]
+    # The sanitized runs come first, each in its own process: a block that writes out of bounds
+    # is reported there, before the native runs (in this process) could corrupt its heap.
     if sanitize:
-        for arrays in cases[-len(edge_arrays(inputs[0])) - 3:]:
+        for arrays in cases[:3] + edges:
             try:
                 problem = _compare(instance, instance.sanitized_run, arrays, ConformanceReport())
             except AssertionError as e:
                 report.problems.append(str(e))
-                break
+                return report
             report.sanitized += 1
             if problem:
                 report.problems.append(f"under the sanitizers: {problem}")
+    native = instance.native()
+    for arrays in cases + edges:
+        report.examples += 1
+        try:
+            problem = _compare(instance, lambda a: native.run(a, init=True), arrays, report)
+        except BufferOverrun as e:
+            report.problems.append(str(e))
+            return report
+        if problem:
+            report.problems.append(problem)
+            if len(report.problems) >= 5:
+                return report
     return report
+
+
+def compare_outputs(instance: BlockInstance, produce, arrays: list[np.ndarray]) -> str | None:
+    """What differs between `produce(arrays)` (a run of the C) and the reference, or None: both
+    must give identical outputs, or both refuse the input."""
+    return _compare(instance, produce, arrays, ConformanceReport())
+
+
+def hypothesis_arrays(tensor: TensorType):
+    """A hypothesis strategy for inputs of this type and shape: any value, NaN and infinities too."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
+
+    dtype = np.dtype(tensor.dtype.numpy_name)
+    elements = st.floats(width=dtype.itemsize * 8, allow_nan=True, allow_infinity=True) if dtype.kind == "f" else None
+    return hnp.arrays(dtype, tensor.shape, elements=elements)
 
 
 def _compare(instance: BlockInstance, produce, arrays, report: ConformanceReport) -> str | None:

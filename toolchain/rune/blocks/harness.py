@@ -111,6 +111,16 @@ class BlockFailed(Exception):
     """The block returned an error (the message it gave with rune_block_fail)."""
 
 
+class BufferOverrun(AssertionError):
+    """A native run wrote outside an input or output buffer, or into an input (guard bytes changed)."""
+
+
+# Native runs share this process's heap: guard bytes around each buffer turn a block's write just
+# past one into a report instead of a corrupted heap (the sanitized run finds any access).
+GUARD_BYTES = 256
+GUARD_VALUE = 0xA5
+
+
 @dataclass
 class BlockInstance:
     """A block with fixed arguments and input types: what one pipeline stage would be."""
@@ -204,7 +214,7 @@ class BlockInstance:
         result = subprocess.run([str(executable)], input=payload, capture_output=True, env=env, timeout=120)
         if result.returncode != 0 or b"runtime error" in result.stderr:
             raise AssertionError(f"block '{self.block.name}' failed under the sanitizers "
-                                 f"(exit {result.returncode}):\n{result.stderr.decode(errors='replace')}")
+                                 f"(exit {result.returncode}):\n{_sanitizer_report(result.stderr)}")
         status = struct.unpack_from("<i", result.stdout)[0]
         message = result.stdout[4:120].split(b"\0")[0].decode()
         if status:
@@ -222,23 +232,54 @@ class NativeBlock:
 
     def run(self, arrays: list[np.ndarray], init: bool | None = None) -> list:
         instance = self.instance
-        inputs = [np.ascontiguousarray(np.asarray(a), dtype=NUMPY_TYPES[t.dtype.type_name]).reshape(t.shape)
-                  for a, t in zip(arrays, instance.inputs)]
-        outputs = [np.zeros(_buffer_bytes(t), np.uint8) for t in instance.outputs]
-        in_pointers = (ctypes.c_void_p * (len(inputs) + 1))(*[a.ctypes.data for a in inputs])
-        out_pointers = (ctypes.c_void_p * (len(outputs) + 1))(*[o.ctypes.data for o in outputs])
+        inputs = [_GuardedBuffer(_to_bytes(a, t)) for a, t in zip(arrays, instance.inputs)]
+        outputs = [_GuardedBuffer(bytes(_buffer_bytes(t))) for t in instance.outputs]
+        in_pointers = (ctypes.c_void_p * (len(inputs) + 1))(*[b.address for b in inputs])
+        out_pointers = (ctypes.c_void_p * (len(outputs) + 1))(*[b.address for b in outputs])
         status = self.library.harness_run(in_pointers, out_pointers, int(self.first if init is None else init))
         self.first = False
+        for kind, buffers in (("input", inputs), ("output", outputs)):
+            for index, buffer in enumerate(buffers):
+                where = buffer.overrun(written_is_wrong=kind == "input")
+                if where:
+                    rule = "; inputs must not be written" if where == "into" else ""
+                    raise BufferOverrun(f"block '{instance.block.name}' wrote {where} {kind} {index} "
+                                        f"({buffer.size} bytes){rule}")
         if status:
             raise BlockFailed(self.library.harness_message().decode())
         results = []
-        for raw, tensor in zip(outputs, instance.outputs):
+        for raw, tensor in zip((b.data for b in outputs), instance.outputs):
             if tensor.dtype is ElementType.UTF8:
                 pointers = raw.view(np.uintp)
                 results.append([ctypes.string_at(int(p)).decode("utf-8", errors="replace") for p in pointers])
             else:
                 results.append(raw.view(NUMPY_TYPES[tensor.dtype.type_name]).reshape(tensor.shape).copy())
         return results
+
+
+class _GuardedBuffer:
+    """Bytes for a native run with GUARD_BYTES of a known value on either side."""
+
+    def __init__(self, content: bytes):
+        self.size = len(content)
+        self.content = content
+        self.raw = np.full(self.size + 2 * GUARD_BYTES, GUARD_VALUE, np.uint8)
+        self.data = self.raw[GUARD_BYTES:GUARD_BYTES + self.size]
+        self.data[:] = np.frombuffer(content, np.uint8)
+
+    @property
+    def address(self) -> int:
+        return self.raw.ctypes.data + GUARD_BYTES
+
+    def overrun(self, written_is_wrong: bool) -> str | None:
+        """Where the block wrote that it must not, or None."""
+        if (self.raw[:GUARD_BYTES] != GUARD_VALUE).any():
+            return "before the start of"
+        if (self.raw[GUARD_BYTES + self.size:] != GUARD_VALUE).any():
+            return "past the end of"
+        if written_is_wrong and self.data.tobytes() != self.content:
+            return "into"
+        return None
 
 
 def outputs_equal(got, want, tensor: TensorType, tolerance: float = 0.0) -> str | None:
@@ -261,6 +302,13 @@ def outputs_equal(got, want, tensor: TensorType, tolerance: float = 0.0) -> str 
     where = np.argwhere(~close)[:3].tolist()
     return f"{int((~close).sum())} of {close.size} elements differ, e.g. at {where}: " \
            f"{[got[tuple(i)].item() for i in where]} != {[want[tuple(i)].item() for i in where]}"
+
+
+def _sanitizer_report(stderr: bytes) -> str:
+    """The report up to its SUMMARY line (the shadow-memory map after it helps nobody here)."""
+    text = stderr.decode(errors="replace")
+    end = text.find("\n", text.find("SUMMARY: ")) if "SUMMARY: " in text else -1
+    return text[:end] if end >= 0 else text
 
 
 def _buffer_bytes(tensor: TensorType) -> int:
