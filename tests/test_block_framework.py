@@ -97,3 +97,37 @@ def test_operating_system_calls_fail_the_build_with_a_message(tmp_path):
     built = rune("build", ".", cwd=tmp_path)
     assert built.returncode == 2 and "the rune's code is not self-contained" in built.stderr
     assert "fd_write" in built.stderr and "needs an operating system (printf" in built.stderr
+
+
+def test_the_scaffolded_tests_make_the_conformance_check(tmp_path):
+    """test_scale.py covers what `rune proc-block test` covers: a block that is right on normal
+    numbers but maps NaN to 0 passes random normal inputs, and must fail there."""
+    block = create_block("scale", tmp_path)
+    pytest_scale = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scale"]
+    passed = subprocess.run(pytest_scale, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert passed.returncode == 0, passed.stdout[-3000:]
+    assert "8 passed" in passed.stdout
+    source = block / "scale.c"
+    source.write_text(source.read_text().replace("y[i] = x[i] * args->gain;", "y[i] = x[i] == x[i] ? x[i] * args->gain : 0.0f;"))
+    failed = subprocess.run(pytest_scale, capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert failed.returncode == 1
+    assert "test_as_rune_proc_block_test_does" in failed.stdout and "elements differ" in failed.stdout
+
+
+def test_a_write_out_of_bounds_is_reported_not_fatal(tmp_path):
+    block = user_block(tmp_path, """    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
+    y[in->count] = 1.0f;  /* one past the end */""")
+    checked = rune("proc-block", "test", block, "--input", "f32[1,10]", cwd=tmp_path)
+    assert checked.returncode == 1, checked.stderr[-2000:]
+    assert "AddressSanitizer: heap-buffer-overflow" in checked.stderr and "scale/scale.c:8 in scale_run" in checked.stderr
+    assert "free(): invalid pointer" not in checked.stderr and "Shadow bytes" not in checked.stderr
+    unsanitized = rune("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
+    assert unsanitized.returncode == 1
+    assert "block 'scale' wrote past the end of output 0 (40 bytes)" in unsanitized.stderr
+
+
+def test_writing_into_an_input_is_reported(tmp_path):
+    block = user_block(tmp_path, """    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
+    ((float *)in->data)[0] = 0.0f;""")
+    checked = rune("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
+    assert checked.returncode == 1 and "wrote into input 0 (40 bytes); inputs must not be written" in checked.stderr
