@@ -131,3 +131,30 @@ def test_writing_into_an_input_is_reported(tmp_path):
     ((float *)in->data)[0] = 0.0f;""")
     checked = rune("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
     assert checked.returncode == 1 and "wrote into input 0 (40 bytes); inputs must not be written" in checked.stderr
+
+
+def test_a_missing_run_function_is_named_with_the_blocks_file(tmp_path):
+    block = user_block(tmp_path, "    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;")
+    source = block / "scale.c"
+    source.write_text(source.read_text().replace("scale_run(", "scale_rnu("))
+    for result in (rune("build", ".", cwd=tmp_path),
+                   rune("proc-block", "test", block, "--input", "f32[1,4]", cwd=tmp_path),
+                   rune("proc-block", "test", block, "--input", "f32[1,4]", "--no-sanitizers", cwd=tmp_path)):
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert ("scale/scale.c:3:9: error: block 'scale' must define scale_run (the pipeline calls it); "
+                "its C defines scale_rnu") in result.stderr
+        assert "int32_t scale_run(const scale_args *args, const rune_block_ctx *ctx)" in result.stderr
+        assert "wasm-ld" not in result.stderr and "<generated>" not in result.stderr
+    source.write_text('#include "scale_args.h"\n')
+    built = rune("build", ".", cwd=tmp_path)
+    assert built.returncode == 2
+    assert "scale/scale.c: error: block 'scale' must define scale_run (the pipeline calls it), and its C does not" \
+        in built.stderr
+
+
+def test_a_missing_init_function_is_named(tmp_path):
+    block = user_block(tmp_path, "    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;")
+    (block / "block.yaml").write_text((block / "block.yaml").read_text() + "init: true\n")
+    built = rune("build", ".", cwd=tmp_path)
+    assert built.returncode == 2
+    assert "must define scale_init (its manifest says init: true)" in built.stderr

@@ -21,9 +21,11 @@ import numpy as np
 
 from rune.blocks.arguments import convert
 from rune.blocks.derive import derive_values
+from rune.blocks.entry_points import missing_entry_points
 from rune.blocks.manifest import BlockManifest
 from rune.blocks.python_modules import load_module
 from rune.compiler.codegen import arg_initialisers, render_args_header
+from rune.diagnostics import RuneError
 from rune.paths import cache_dir, proc_blocks_dir
 from rune.runtime.sources import NUMPY_TYPES
 from rune.tensors import ElementType, TensorType
@@ -197,9 +199,13 @@ class BlockInstance:
         command = ["gcc", "-std=c11", "-O1", "-g", "-Wall", "-Wextra", "-Wno-unused-parameter", "-ffp-contract=off",
                    *flags, *(f"-I{p}" for p in includes), str(folder / "driver.c"), *map(str, sources), "-lm",
                    "-o", str(target)]
-        command[1:1] = ["-shared", "-fPIC"] if kind == "shared" else ["-DHARNESS_MAIN"]
+        # -z defs: a shared library would otherwise link without NAME_run and fail only when loaded
+        command[1:1] = ["-shared", "-fPIC", "-Wl,-z,defs"] if kind == "shared" else ["-DHARNESS_MAIN"]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
+            missing = missing_entry_points(result.stderr, [self.block])
+            if missing:
+                raise RuneError(missing)
             raise RuntimeError(f"compiling block '{self.block.name}' failed:\n{result.stderr}")
         return target
 

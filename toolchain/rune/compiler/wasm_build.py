@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rune import abi
+from rune.blocks.entry_points import missing_entry_points
 from rune.container import wasm
 from rune.diagnostics import Diagnostic, RuneError
 from rune.paths import cache_dir, proc_blocks_dir
@@ -72,7 +73,7 @@ def compile_module(generated, block_dirs: list[Path], *, stack_bytes: int = DEFA
         data = cached.read_bytes()
         was_cached = True
     else:
-        data = _compile(generated.render(), sources, block_dirs, stack_bytes, key, log)
+        data = _compile(generated.render(), sources, block_dirs, stack_bytes, key, log, generated.blocks)
         cached.parent.mkdir(parents=True, exist_ok=True)
         tmp = cached.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(data)
@@ -106,7 +107,7 @@ def _cache_key(fingerprint: str, sources: list[Path], stack_bytes: int) -> str:
 
 
 def _compile(files: dict[str, str], sources: list[Path], block_dirs: list[Path], stack_bytes: int, key: str,
-             log) -> bytes:
+             log, blocks=()) -> bytes:
     build = cache_dir() / "build" / key
     build.mkdir(parents=True, exist_ok=True)
     for name, text in files.items():
@@ -132,6 +133,9 @@ def _compile(files: dict[str, str], sources: list[Path], block_dirs: list[Path],
     except subprocess.TimeoutExpired:
         raise RuneError("the C compiler did not finish within 10 minutes") from None
     if result.returncode != 0:
+        missing = missing_entry_points(result.stderr, blocks)  # the linker names only generated code
+        if missing:
+            raise RuneError(missing)
         raise RuneError(Diagnostic("the C code did not compile:\n" + _clean(result.stderr, build),
                                    hint="the errors above point into the block's source file"))
     return output.read_bytes()
