@@ -28,8 +28,10 @@ class Preprocessor:
         self.length, self.step = length, step
         self.interpreter = runtime.Interpreter.from_bytes(model or preprocessor_bytes(), arena_size=1 << 20)
 
-    def clip(self, pcm: np.ndarray) -> np.ndarray:
-        self.interpreter.reset()
+    def clip(self, pcm: np.ndarray, reset: bool = True) -> np.ndarray:
+        """The features of a clip; reset=False carries the noise estimate over from the last call."""
+        if reset:
+            self.interpreter.reset()
         n = 1 + (len(pcm) - self.length) // self.step
         features = []
         for window in frames_of(pcm, n, self.length, self.step):
