@@ -39,6 +39,8 @@ GEOMETRIES = [
     (1, 13, 9, 1, 4, 2, 4, (3, 2), (2, 1)),
     (1, 5, 5, 8, 8, 5, 5, (1, 1), (1, 1)),
     (1, 1, 1, 6, 4, 1, 1, (1, 1), (1, 1)),
+    (1, 5, 7, 6, 5, 1, 1, (1, 1), (1, 1)),      # pointwise: pixel pairs, channels not a multiple of 4
+    (1, 7, 6, 13, 6, 1, 1, (2, 2), (1, 1)),     # strided pointwise, an odd number of output pixels
 ]
 
 

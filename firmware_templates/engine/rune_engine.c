@@ -351,6 +351,12 @@ const uint8_t *rune_engine_output(rune_engine *e, uint32_t index, uint32_t *byte
   return io_tensor(e, rune_engine_input_count(e) + index, bytes);
 }
 
+#ifdef RUNE_ENGINE_PROFILE
+#define PROFILE(op, kernel, done) rune_engine_profile(e, op, kernel, done)
+#else
+#define PROFILE(op, kernel, done) ((void)0)
+#endif
+
 int rune_engine_invoke(rune_engine *e) {
   uint32_t i, n_ops;
   if (!ready(e)) return RUNE_ENGINE_ERR_NOT_READY;
@@ -358,7 +364,9 @@ int rune_engine_invoke(rune_engine *e) {
   for (i = 0; i < n_ops; ++i) {
     rune_op op;
     rune_load_op(e, i, &op);
+    PROFILE(i, op.kernel, 0);
     rune_kernels[op.kernel].eval(e, &op);
+    PROFILE(i, op.kernel, 1);
   }
   return RUNE_ENGINE_OK;
 }

@@ -52,6 +52,9 @@ int rune_engine_invoke(rune_engine *e);
 int rune_engine_reset(rune_engine *e);
 const char *rune_engine_error(const rune_engine *e);
 const char *rune_engine_status_string(int status);
+/* Built with RUNE_ENGINE_PROFILE defined, rune_engine_invoke calls this (which the caller
+   provides) before (done = 0) and after (done = 1) each operator. */
+void rune_engine_profile(const rune_engine *e, uint32_t op, uint32_t kernel, int done);
 /* Arena bytes a plan needs (0 if the buffer is not a plan); lets callers size the arena. */
 uint32_t rune_plan_arena_bytes(const uint8_t *plan, uint32_t plan_len);
 

@@ -10,6 +10,49 @@
 
 static rune_engine engines[RUNE_MODEL_COUNT];
 
+#ifdef RUNE_ENGINE_PROFILE
+#include "board.h"
+#include "link.h"
+
+/* Cycles per operator of the model that just ran (`rune flash --profile`), reported after it. */
+static uint32_t op_kernels[RUNE_PROFILE_OPS], op_cycles[RUNE_PROFILE_OPS], op_count;
+static uint64_t op_started;
+
+void rune_engine_profile(const rune_engine *e, uint32_t op, uint32_t kernel, int done) {
+    (void)e;
+    if (op >= RUNE_PROFILE_OPS) return;
+    if (!done) {
+        op_started = board_cycles();
+        return;
+    }
+    op_kernels[op] = kernel;
+    op_cycles[op] = (uint32_t)(board_cycles() - op_started);
+    op_count = op + 1;
+}
+
+static void report_profile(uint32_t model) {
+    json_begin(&link_out);
+    json_key(&link_out, "event");
+    json_string(&link_out, "profile", 7);
+    json_key(&link_out, "model");
+    json_uint(&link_out, model);
+    for (int list = 0; list < 2; list++) {
+        const uint32_t *values = list ? op_cycles : op_kernels;
+        json_key(&link_out, list ? "cycles" : "kernels");
+        json_raw(&link_out, "[");
+        for (uint32_t i = 0; i < op_count; i++) {
+            if (i) json_raw(&link_out, ",");
+            json_uint(&link_out, values[i]);
+        }
+        json_raw(&link_out, "]");
+    }
+    json_end(&link_out);
+    op_count = 0;
+}
+#else
+static void report_profile(uint32_t model) { (void)model; }
+#endif
+
 const char *models_init(void) {
     for (uint32_t m = 0; m < RUNE.model_count; m++) {
         const rune_model_config *c = &RUNE.models[m];
@@ -37,6 +80,7 @@ int models_infer(uint32_t index, uint8_t *const *tensors, const uint32_t *bytes,
         memcpy(input, tensors[i], size);
     }
     if (rune_engine_invoke(e) != RUNE_ENGINE_OK) return 1;
+    report_profile(index);
     for (uint32_t o = 0; o < c->outputs; o++) {
         uint32_t size = 0;
         const uint8_t *output = rune_engine_output(e, o, &size);

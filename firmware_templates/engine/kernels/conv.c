@@ -6,6 +6,7 @@
  * of a later one: the planner's in-place overlap relies on this. */
 #include "kernels.h"
 #include "qmath.h"
+#include "simd.h"
 #include "window.h"
 
 enum { C_F32_MIN = W_WORDS, C_F32_MAX, C_F32_WORDS };
@@ -78,42 +79,112 @@ int rune_conv_i8_check(const rune_engine *e, const rune_op *op) {
   return rune_check_multipliers(w + C_MULT, w + C_MULT + w[W_OC], (uint32_t)w[W_OC]);
 }
 
-void rune_conv_i8_eval(const rune_engine *e, const rune_op *op) {
-  const int32_t *w = op->params;
-  const int32_t in_h = w[W_IH], in_w = w[W_IW], in_c = w[W_IC], f_h = w[W_FH], f_w = w[W_FW];
-  const int32_t out_h = w[W_OH], out_w = w[W_OW], out_c = w[W_OC], f_c = w[W_X];
-  const int32_t per_group = out_c / (in_c / f_c);
-  const int32_t in_off = w[C_IN_OFF], out_off = w[C_OUT_OFF], act_min = w[C_ACT_MIN], act_max = w[C_ACT_MAX];
-  const int32_t *mult = w + C_MULT, *shift = mult + out_c;
-  const int8_t *input = (const int8_t *)rune_in(e, op, 0);
-  const int8_t *filter = (const int8_t *)rune_in(e, op, 1);
-  const int32_t *bias = (const int32_t *)rune_in(e, op, 2);
-  int8_t *output = (int8_t *)rune_out(e, op, 0);
-  int32_t b, oy, ox, oc, fy, fx, ic;
-  for (b = 0; b < w[W_N]; ++b) {
-    for (oy = 0; oy < out_h; ++oy) {
-      const int32_t y0 = oy * w[W_SH] - w[W_PH];
-      for (ox = 0; ox < out_w; ++ox) {
-        const int32_t x0 = ox * w[W_SW] - w[W_PW];
-        for (oc = 0; oc < out_c; ++oc) {
-          const int32_t c0 = (oc / per_group) * f_c;
-          int32_t acc = 0;
-          for (fy = 0; fy < f_h; ++fy) {
-            const int32_t y = y0 + w[W_DH] * fy;
-            for (fx = 0; fx < f_w; ++fx) {
-              const int32_t x = x0 + w[W_DW] * fx;
-              const int8_t *in_px, *f_px;
-              if (y < 0 || y >= in_h || x < 0 || x >= in_w) continue;
-              in_px = input + ((b * in_h + y) * in_w + x) * in_c + c0;
-              f_px = filter + ((oc * f_h + fy) * f_w + fx) * f_c;
-              for (ic = 0; ic < f_c; ++ic) acc = rq_wadd(acc, f_px[ic] * (in_px[ic] + in_off));
-            }
-          }
-          if (bias) acc = rq_wadd(acc, bias[oc]);
-          acc = rq_wadd(rq_mul(acc, mult[oc], shift[oc]), out_off);
-          output[((b * out_h + oy) * out_w + ox) * out_c + oc] = (int8_t)rq_clamp(acc, act_min, act_max);
-        }
+/* An int8 convolution's parameters as locals: the kernel's int8 stores may alias anything, so
+   values read through the plan's pointer would be read again after every store. */
+typedef struct {
+  int32_t in_h, in_w, in_c, f_h, f_w, f_c, out_c, d_h, d_w, per_group, out_off, act_min, act_max;
+  uint32_t in_pair;
+  const int32_t *mult, *shift, *bias;
+  const int8_t *filter;
+} conv_i8;
+
+static inline int8_t conv_i8_output(const conv_i8 *c, int32_t oc, int32_t acc) {
+  return rq_output_i8(acc, c->bias ? c->bias[oc] : 0, c->mult[oc], c->shift[oc], c->out_off, c->act_min,
+                      c->act_max);
+}
+
+/* Any geometry: each output channel (two at a time when they share their input group) is a sum
+   over the valid taps of dot products across the filter's depth; the taps of a row are one
+   contiguous run in input and filter when the filter is undilated and takes all channels. */
+static void conv_i8_pixel(const conv_i8 *c, const int8_t *image, int32_t y0, int32_t x0, int8_t *out_px) {
+  const int32_t in_w = c->in_w, in_c = c->in_c, f_h = c->f_h, f_w = c->f_w, f_c = c->f_c;
+  const int contiguous = c->d_w == 1 && f_c == in_c;
+  int32_t fy_first, fy_last, fx_first, fx_last, oc, fy, fx;
+  rune_valid_taps(y0, f_h, c->d_h, c->in_h, &fy_first, &fy_last);
+  rune_valid_taps(x0, f_w, c->d_w, in_w, &fx_first, &fx_last);
+  for (oc = 0; oc < c->out_c;) {
+    const int32_t c0 = (oc / c->per_group) * f_c;
+    const int paired = oc + 1 < c->out_c && oc / c->per_group == (oc + 1) / c->per_group;
+    int32_t acc[2] = {0, 0};
+    for (fy = fy_first; fy < fy_last; ++fy) {
+      const int8_t *row = image + (y0 + c->d_h * fy) * in_w * in_c + c0;
+      const int8_t *f0 = c->filter + ((oc * f_h + fy) * f_w) * f_c;
+      for (fx = fx_first; fx < fx_last; fx = contiguous ? fx_last : fx + 1) {
+        const int32_t n = contiguous ? (fx_last - fx_first) * f_c : f_c;
+        const int8_t *in_px = row + (x0 + c->d_w * fx) * in_c;
+        if (paired)
+          rs_dot_1x2(in_px, c->in_pair, f0 + fx * f_c, f0 + f_h * f_w * f_c + fx * f_c, 0, n, acc);
+        else
+          acc[0] = rs_dot(in_px, c->in_pair, f0 + fx * f_c, 0, n, acc[0]);
       }
     }
+    out_px[oc] = conv_i8_output(c, oc, acc[0]);
+    if (paired) out_px[oc + 1] = conv_i8_output(c, oc + 1, acc[1]);
+    oc += 1 + paired;
+  }
+}
+
+/* 1x1 filters over all channels (MobileNet's pointwise convolutions, most of its work): two
+   output pixels at a time, as a 2x2 block product of pixels and filter rows. The second pixel's
+   outputs wait in `later` until the first pixel's reads are done (the planner may overlap the
+   output with the input, relying on raster order). */
+#define POINTWISE_MAX_CHANNELS 512
+
+static void conv_i8_pointwise_pair(const conv_i8 *c, const int8_t *x0, const int8_t *x1, int8_t *out0,
+                                   int8_t *out1) {
+  int8_t later[POINTWISE_MAX_CHANNELS];
+  const int32_t in_c = c->in_c, out_c = c->out_c;
+  const int8_t *f = c->filter;
+  int32_t oc;
+  for (oc = 0; oc + 1 < out_c; oc += 2, f += 2 * in_c) {
+    int32_t acc[4] = {0, 0, 0, 0};
+    rs_dot_2x2(x0, x1, c->in_pair, f, f + in_c, in_c, acc);
+    out0[oc] = conv_i8_output(c, oc, acc[0]);
+    out0[oc + 1] = conv_i8_output(c, oc + 1, acc[1]);
+    later[oc] = conv_i8_output(c, oc, acc[2]);
+    later[oc + 1] = conv_i8_output(c, oc + 1, acc[3]);
+  }
+  if (oc < out_c) {
+    out0[oc] = conv_i8_output(c, oc, rs_dot(x0, c->in_pair, f, 0, in_c, 0));
+    later[oc] = conv_i8_output(c, oc, rs_dot(x1, c->in_pair, f, 0, in_c, 0));
+  }
+  memcpy(out1, later, (size_t)out_c);
+}
+
+void rune_conv_i8_eval(const rune_engine *e, const rune_op *op) {
+  const int32_t *w = op->params;
+  const int32_t out_h = w[W_OH], out_w = w[W_OW], s_h = w[W_SH], s_w = w[W_SW], p_h = w[W_PH], p_w = w[W_PW];
+  const int8_t *input = (const int8_t *)rune_in(e, op, 0);
+  int8_t *output = (int8_t *)rune_out(e, op, 0);
+  conv_i8 c;
+  int32_t b, oy, ox, pixels = out_h * out_w;
+  c.in_h = w[W_IH], c.in_w = w[W_IW], c.in_c = w[W_IC], c.f_h = w[W_FH], c.f_w = w[W_FW], c.f_c = w[W_X];
+  c.out_c = w[W_OC], c.d_h = w[W_DH], c.d_w = w[W_DW];
+  c.per_group = c.out_c / (c.in_c / c.f_c);
+  c.out_off = w[C_OUT_OFF], c.act_min = w[C_ACT_MIN], c.act_max = w[C_ACT_MAX], c.in_pair = rs_pair(w[C_IN_OFF]);
+  c.mult = w + C_MULT, c.shift = c.mult + c.out_c;
+  c.bias = (const int32_t *)rune_in(e, op, 2);
+  c.filter = (const int8_t *)rune_in(e, op, 1);
+  for (b = 0; b < w[W_N]; ++b) {
+    const int8_t *image = input + b * c.in_h * c.in_w * c.in_c;
+    int8_t *out_image = output + b * pixels * c.out_c;
+    /* every output pixel's one tap inside the input (checked: a damaged plan may say otherwise) */
+    const int pointwise = c.f_h == 1 && c.f_w == 1 && c.f_c == c.in_c && p_h == 0 && p_w == 0 &&
+                          (out_h - 1) * s_h < c.in_h && (out_w - 1) * s_w < c.in_w && c.out_c <= POINTWISE_MAX_CHANNELS;
+    if (pointwise) {
+      int32_t p;
+      for (p = 0; p + 1 < pixels; p += 2) {
+        const int32_t q = p + 1;
+        conv_i8_pointwise_pair(&c, image + ((p / out_w) * s_h * c.in_w + (p % out_w) * s_w) * c.in_c,
+                               image + ((q / out_w) * s_h * c.in_w + (q % out_w) * s_w) * c.in_c,
+                               out_image + p * c.out_c, out_image + q * c.out_c);
+      }
+      if (p < pixels)
+        conv_i8_pixel(&c, image, (p / out_w) * s_h, (p % out_w) * s_w, out_image + p * c.out_c);
+      continue;
+    }
+    for (oy = 0; oy < out_h; ++oy)
+      for (ox = 0; ox < out_w; ++ox)
+        conv_i8_pixel(&c, image, oy * s_h - p_h, ox * s_w - p_w, out_image + (oy * out_w + ox) * c.out_c);
   }
 }

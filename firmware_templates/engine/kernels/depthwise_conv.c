@@ -5,6 +5,7 @@
  * Raster-order output (see conv.c for why that matters). */
 #include "kernels.h"
 #include "qmath.h"
+#include "simd.h"
 #include "window.h"
 
 enum { D_F32_MIN = W_WORDS, D_F32_MAX, D_F32_WORDS };
@@ -72,40 +73,92 @@ int rune_dwconv_i8_check(const rune_engine *e, const rune_op *op) {
   return rune_check_multipliers(w + D_MULT, w + D_MULT + w[W_OC], (uint32_t)w[W_OC]);
 }
 
+/* An int8 depthwise convolution's parameters as locals (int8 stores may alias the plan). */
+typedef struct {
+  int32_t in_h, in_w, in_c, f_h, f_w, out_c, mult_n, d_h, d_w, in_off, out_off, act_min, act_max;
+  uint32_t in_pair;
+  const int32_t *mult, *shift, *bias;
+  const int8_t *filter;
+} dwconv_i8;
+
+static inline int8_t dwconv_i8_output(const dwconv_i8 *d, int32_t oc, int32_t acc) {
+  return rq_output_i8(acc, d->bias ? d->bias[oc] : 0, d->mult[oc], d->shift[oc], d->out_off, d->act_min,
+                      d->act_max);
+}
+
+/* Output channels [oc, oc + 4) of one output pixel, in the lanes of four accumulators (lane k
+   is channel oc + k): over the valid taps, four input bytes (channels with their own inputs)
+   or one byte in every lane (one input channel feeding them all), and the filter's 4 bytes. */
+static void dwconv_i8_quad(const dwconv_i8 *d, const int8_t *image, int32_t oc, int32_t y0, int32_t x0,
+                           int32_t fy_first, int32_t fy_last, int32_t fx_first, int32_t fx_last, int8_t *out_px) {
+  const int32_t in_row = d->in_w * d->in_c, in_step = d->d_w * d->in_c, f_step = d->out_c, taps = fx_last - fx_first;
+  const int shared_input = d->mult_n != 1; /* only asked for when in_c == 1 */
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, fy, k;
+  for (fy = fy_first; fy < fy_last; ++fy) {
+    /* offsets, not pointers, until they are known to be inside the buffers */
+    const int8_t *in_row_px = image + (y0 + d->d_h * fy) * in_row + (x0 + d->d_w * fx_first) * d->in_c + oc / d->mult_n;
+    const int8_t *f_row = d->filter + (fy * d->f_w + fx_first) * f_step + oc;
+    for (k = 0; k < taps; ++k) {
+      uint32_t x_lo, x_hi, f_lo, f_hi;
+      if (shared_input)
+        x_lo = x_hi = rs_pair(in_row_px[k * in_step] + d->in_off);
+      else
+        rs_expand(rs_load4(in_row_px + k * in_step), d->in_pair, &x_lo, &x_hi);
+      rs_expand(rs_load4(f_row + k * f_step), 0, &f_lo, &f_hi);
+      a0 = rs_smlabb(x_lo, f_lo, a0);
+      a2 = rs_smlatt(x_lo, f_lo, a2);
+      a1 = rs_smlabb(x_hi, f_hi, a1);
+      a3 = rs_smlatt(x_hi, f_hi, a3);
+    }
+  }
+  out_px[oc] = dwconv_i8_output(d, oc, a0);
+  out_px[oc + 1] = dwconv_i8_output(d, oc + 1, a1);
+  out_px[oc + 2] = dwconv_i8_output(d, oc + 2, a2);
+  out_px[oc + 3] = dwconv_i8_output(d, oc + 3, a3);
+}
+
+/* One output channel of one output pixel. */
+static void dwconv_i8_single(const dwconv_i8 *d, const int8_t *image, int32_t oc, int32_t y0, int32_t x0,
+                             int32_t fy_first, int32_t fy_last, int32_t fx_first, int32_t fx_last, int8_t *out_px) {
+  const int32_t ic = oc / d->mult_n;
+  int32_t acc = 0, fy, fx;
+  for (fy = fy_first; fy < fy_last; ++fy) {
+    const int8_t *row = image + (y0 + d->d_h * fy) * d->in_w * d->in_c + ic;
+    for (fx = fx_first; fx < fx_last; ++fx)
+      acc = rq_wadd(acc, d->filter[(fy * d->f_w + fx) * d->out_c + oc] * (row[(x0 + d->d_w * fx) * d->in_c] + d->in_off));
+  }
+  out_px[oc] = dwconv_i8_output(d, oc, acc);
+}
+
 void rune_dwconv_i8_eval(const rune_engine *e, const rune_op *op) {
   const int32_t *w = op->params;
-  const int32_t in_h = w[W_IH], in_w = w[W_IW], in_c = w[W_IC], f_h = w[W_FH], f_w = w[W_FW];
-  const int32_t out_h = w[W_OH], out_w = w[W_OW], out_c = w[W_OC], mult_n = w[W_X];
-  const int32_t in_off = w[D_IN_OFF], out_off = w[D_OUT_OFF], act_min = w[D_ACT_MIN], act_max = w[D_ACT_MAX];
-  const int32_t *mult = w + D_MULT, *shift = mult + out_c;
+  const int32_t out_h = w[W_OH], out_w = w[W_OW], s_h = w[W_SH], s_w = w[W_SW], p_h = w[W_PH], p_w = w[W_PW];
   const int8_t *input = (const int8_t *)rune_in(e, op, 0);
-  const int8_t *filter = (const int8_t *)rune_in(e, op, 1);
-  const int32_t *bias = (const int32_t *)rune_in(e, op, 2);
   int8_t *output = (int8_t *)rune_out(e, op, 0);
-  int32_t b, oy, ox, ic, m, fy, fx;
+  dwconv_i8 d;
+  int32_t b, oy, ox, oc, quads, fy_first, fy_last, fx_first, fx_last;
+  d.in_h = w[W_IH], d.in_w = w[W_IW], d.in_c = w[W_IC], d.f_h = w[W_FH], d.f_w = w[W_FW], d.out_c = w[W_OC];
+  d.mult_n = w[W_X], d.d_h = w[W_DH], d.d_w = w[W_DW];
+  d.in_off = w[D_IN_OFF], d.out_off = w[D_OUT_OFF], d.act_min = w[D_ACT_MIN], d.act_max = w[D_ACT_MAX];
+  d.in_pair = rs_pair(d.in_off);
+  d.mult = w + D_MULT, d.shift = d.mult + d.out_c;
+  d.bias = (const int32_t *)rune_in(e, op, 2);
+  d.filter = (const int8_t *)rune_in(e, op, 1);
+  /* lanes of four channels need the four to read four neighbouring inputs, or one */
+  quads = d.mult_n == 1 || d.in_c == 1 ? d.out_c / 4 : 0;
   for (b = 0; b < w[W_N]; ++b) {
+    const int8_t *image = input + b * d.in_h * d.in_w * d.in_c;
     for (oy = 0; oy < out_h; ++oy) {
-      const int32_t y0 = oy * w[W_SH] - w[W_PH];
+      const int32_t y0 = oy * s_h - p_h;
+      rune_valid_taps(y0, d.f_h, d.d_h, d.in_h, &fy_first, &fy_last);
       for (ox = 0; ox < out_w; ++ox) {
-        const int32_t x0 = ox * w[W_SW] - w[W_PW];
-        for (ic = 0; ic < in_c; ++ic) {
-          for (m = 0; m < mult_n; ++m) {
-            const int32_t oc = ic * mult_n + m;
-            int32_t acc = 0;
-            for (fy = 0; fy < f_h; ++fy) {
-              const int32_t y = y0 + w[W_DH] * fy;
-              for (fx = 0; fx < f_w; ++fx) {
-                const int32_t x = x0 + w[W_DW] * fx;
-                if (y < 0 || y >= in_h || x < 0 || x >= in_w) continue;
-                acc = rq_wadd(acc, filter[(fy * f_w + fx) * out_c + oc] *
-                                       (input[((b * in_h + y) * in_w + x) * in_c + ic] + in_off));
-              }
-            }
-            if (bias) acc = rq_wadd(acc, bias[oc]);
-            acc = rq_wadd(rq_mul(acc, mult[oc], shift[oc]), out_off);
-            output[((b * out_h + oy) * out_w + ox) * out_c + oc] = (int8_t)rq_clamp(acc, act_min, act_max);
-          }
-        }
+        const int32_t x0 = ox * s_w - p_w;
+        int8_t *out_px = output + ((b * out_h + oy) * out_w + ox) * d.out_c;
+        rune_valid_taps(x0, d.f_w, d.d_w, d.in_w, &fx_first, &fx_last);
+        for (oc = 0; oc < quads * 4; oc += 4)
+          dwconv_i8_quad(&d, image, oc, y0, x0, fy_first, fy_last, fx_first, fx_last, out_px);
+        for (; oc < d.out_c; ++oc)
+          dwconv_i8_single(&d, image, oc, y0, x0, fy_first, fy_last, fx_first, fx_last, out_px);
       }
     }
   }

@@ -9,6 +9,7 @@
 #include "../rune_internal.h"
 #include "kernels.h"
 #include "qmath.h"
+#include "simd.h"
 
 enum { FC_BATCHES, FC_ACCUM, FC_OUT, FC_F32_ACT_MIN, FC_F32_ACT_MAX, FC_F32_PARAMS };
 enum { FC_IN_OFF = 3, FC_FILTER_OFF, FC_OUT_OFF, FC_ACT_MIN, FC_ACT_MAX, FC_N_MULT, FC_Q_PARAMS };
@@ -60,29 +61,33 @@ int rune_fc_i8_check(const rune_engine *e, const rune_op *op) {
   return rune_check_multipliers(p + FC_Q_PARAMS, p + FC_Q_PARAMS + n_mult, (uint32_t)n_mult);
 }
 
-/* Portable reference for int8 FC; a CMSIS-style kernel can replace the dot product. */
+/* Output units two at a time, sharing each input word (simd.h). */
 void rune_fc_i8_eval(const rune_engine *e, const rune_op *op) {
   const int32_t *p = op->params;
   const int32_t batches = p[FC_BATCHES], depth = p[FC_ACCUM], out_depth = p[FC_OUT];
-  const int32_t in_off = p[FC_IN_OFF], filter_off = p[FC_FILTER_OFF], out_off = p[FC_OUT_OFF];
-  const int32_t act_min = p[FC_ACT_MIN], act_max = p[FC_ACT_MAX];
+  const uint32_t in_pair = rs_pair(p[FC_IN_OFF]), filter_pair = rs_pair(p[FC_FILTER_OFF]);
+  const int32_t out_off = p[FC_OUT_OFF], act_min = p[FC_ACT_MIN], act_max = p[FC_ACT_MAX];
   const int32_t n_mult = p[FC_N_MULT];
   const int32_t *mult = p + FC_Q_PARAMS, *shift = mult + n_mult;
   const int8_t *input = (const int8_t *)rune_in(e, op, 0);
   const int8_t *filter = (const int8_t *)rune_in(e, op, 1);
   const int32_t *bias = (const int32_t *)rune_in(e, op, 2);
   int8_t *output = (int8_t *)rune_out(e, op, 0);
-  int32_t b, o, d;
+  int32_t b, o;
   for (b = 0; b < batches; ++b) {
     const int8_t *in_row = input + b * depth;
-    for (o = 0; o < out_depth; ++o) {
-      const int8_t *w = filter + o * depth;
-      const int32_t c = n_mult == 1 ? 0 : o;
-      int32_t acc = 0;
-      for (d = 0; d < depth; ++d) acc = rq_wadd(acc, (w[d] + filter_off) * (in_row[d] + in_off));
-      if (bias) acc = rq_wadd(acc, bias[o]);
-      acc = rq_wadd(rq_mul(acc, mult[c], shift[c]), out_off);
-      output[b * out_depth + o] = (int8_t)rq_clamp(acc, act_min, act_max);
+    int8_t *out_row = output + b * out_depth;
+    for (o = 0; o < out_depth;) {
+      const int paired = o + 1 < out_depth;
+      int32_t acc[2] = {0, 0}, k;
+      if (paired)
+        rs_dot_1x2(in_row, in_pair, filter + o * depth, filter + (o + 1) * depth, filter_pair, depth, acc);
+      else
+        acc[0] = rs_dot(in_row, in_pair, filter + o * depth, filter_pair, depth, 0);
+      for (k = 0; k <= paired; ++k, ++o) {
+        const int32_t c = n_mult == 1 ? 0 : o;
+        out_row[o] = rq_output_i8(acc[k], bias ? bias[o] : 0, mult[c], shift[c], out_off, act_min, act_max);
+      }
     }
   }
 }

@@ -22,14 +22,13 @@ static inline int32_t rq_wsub(int32_t a, int32_t b) { return (int32_t)((uint32_t
 static inline int32_t rq_wmul(int32_t a, int32_t b) { return (int32_t)((uint32_t)a * (uint32_t)b); }
 static inline int32_t rq_shl(int32_t a, int shift) { return (int32_t)((uint32_t)a << shift); }
 
-/* round(a * b / 2^31), saturating the single overflow case (VQRDMULH). */
+/* round(a * b / 2^31), saturating the single overflow case (VQRDMULH). The reference adds a
+   nudge of 2^30 (1 - 2^30 for a negative product) and divides by 2^31 truncating towards zero;
+   for either sign that equals adding 2^30 and shifting right arithmetically, which a Cortex-M4
+   does in a multiply-accumulate and a shift. */
 static inline int32_t rq_srdhm(int32_t a, int32_t b) {
-  int64_t ab;
-  int64_t nudge;
   if (a == b && a == RQ_INT32_MIN) return RQ_INT32_MAX;
-  ab = (int64_t)a * (int64_t)b;
-  nudge = ab >= 0 ? (1 << 30) : (1 - (1 << 30));
-  return (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31]. */
@@ -53,6 +52,12 @@ static inline int32_t rq_mul64(int64_t x, int32_t multiplier, int shift) {
   const int total_shift = 15 - shift;
   const uint64_t prod = (uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total_shift - 1));
   return (int32_t)((int64_t)prod >> total_shift);
+}
+
+/* The end of an int8 accumulation: bias, requantise, output offset, clamp. */
+static inline int8_t rq_output_i8(int32_t acc, int32_t bias, int32_t multiplier, int32_t shift, int32_t out_off,
+                                  int32_t act_min, int32_t act_max) {
+  return (int8_t)rq_clamp(rq_wadd(rq_mul(rq_wadd(acc, bias), multiplier, shift), out_off), act_min, act_max);
 }
 
 static inline int32_t rq_sat_add(int32_t a, int32_t b) {

@@ -29,4 +29,15 @@ static inline uint64_t rune_window_out_elems(const int32_t *w) {
   return (uint64_t)w[W_N] * (uint64_t)w[W_OH] * (uint64_t)w[W_OW] * (uint64_t)w[W_OC];
 }
 
+/* The taps of a window that fall inside the input: [*first, *last) for a window starting at
+   `origin` with `taps` taps `dilation` apart over an input of `size`. Outside taps are skipped,
+   as TFLM skips them (they add nothing, not even the input offset). */
+static inline void rune_valid_taps(int32_t origin, int32_t taps, int32_t dilation, int32_t size, int32_t *first,
+                                   int32_t *last) {
+  const int32_t begin = origin < 0 ? (-origin + dilation - 1) / dilation : 0;
+  const int32_t end = size - origin <= 0 ? 0 : (size - origin + dilation - 1) / dilation;
+  *first = begin;
+  *last = end < taps ? end : taps;
+}
+
 #endif

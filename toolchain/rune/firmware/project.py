@@ -26,6 +26,7 @@ from rune.firmware.aot import WASM2C_VERSION, translate
 from rune.firmware.wasm3_source import PYWASM3_VERSION, wasm3_sources
 from rune.paths import firmware_templates_dir, proc_blocks_dir
 from rune.tensors import ElementType, TensorType
+from rune.tflite.model import read_model
 
 STACK_BYTES = 16 * 1024
 # wasm3's configuration. Global build flags, not the library's own: the device runtime reads
@@ -116,7 +117,9 @@ def _outputs(manifest: dict) -> list[dict]:
 
 def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str | None = None, random_seed: int = 0,
                      watchdog_ms: int = DEFAULT_WATCHDOG_MS, native: NativeSources | None = None,
-                     log=None) -> FirmwareProject:
+                     profile: bool = False, log=None) -> FirmwareProject:
+    """`profile`: the model engine reports the cycles of every operator after each inference
+    ({"event":"profile",...} lines), at a small cost in time."""
     engine = engine or board.default_engine
     manifest = rune.manifest
     models = _models(rune)
@@ -161,7 +164,7 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
         stages=[s["name"] for s in manifest["stages"]], rune_bytes=len(rune.data),
         memory_bytes=manifest["memory"]["used_bytes"], random_seed=random_seed & (2**64 - 1),
         watchdog_ms=watchdog_ms, arena_bytes=max((m["arena_bytes"] for m in models), default=0),
-        defines=WASM3_DEFINES if engine == "wasm3" else (), wasm3_version=PYWASM3_VERSION, wasm2c_version=WASM2C_VERSION,
+        defines=(WASM3_DEFINES if engine == "wasm3" else ()) + (_profile_defines(rune) if profile else ()), wasm3_version=PYWASM3_VERSION, wasm2c_version=WASM2C_VERSION,
         engine_flags=DEVICE_FLAGS,
     )
     files = {
@@ -186,3 +189,10 @@ def _write_native(native: NativeSources | None, folder: Path) -> None:
     for source in [*(proc_blocks_dir() / "include").glob("*.h"),
                    *(p for d in native.folders for p in [*d.glob("*.c"), *d.glob("*.h")])]:
         shutil.copy2(source, folder / source.name)
+
+
+def _profile_defines(rune: RuneFile) -> tuple[str, ...]:
+    """Build flags for per-operator profiles: room for the largest model's operators."""
+    ops = max((len(read_model(rune.section_bytes(m["section"])).operators) for m in rune.manifest["models"]),
+              default=0)
+    return ("RUNE_ENGINE_PROFILE", f"RUNE_PROFILE_OPS={max(ops, 1)}")
