@@ -4,8 +4,10 @@ compiled natively, as ratios from one run.
     .venv/bin/python bench/blocks.py
 
 Each block runs in a loop inside its module (no host calls in the measurement), on the inputs
-below. wasm: the rune compiler's flags (zig's clang, -Os, LTO, MVP). Native: gcc -O2. Times are
-medians of repeated batches; the ratio is wasm time / native time.
+below. Both builds use the same compiler, zig's clang, with the rune compiler's flags (-Os, LTO,
+no FP contraction, ...): wasm for wasm32 MVP as in a rune, native for x86_64-linux-gnu, so the
+ratio measures the sandbox, not a compiler. Times are medians of repeated batches; the ratio is
+wasm time / native time.
 """
 
 from __future__ import annotations
@@ -22,9 +24,15 @@ import numpy as np
 from rune.blocks.harness import BlockInstance
 from rune.blocks.registry import resolve
 from rune.compiler.codegen import arg_initialisers, render_args_header
-from rune.compiler.wasm_build import COMPILE_FLAGS, zig
+from rune.compiler.wasm_build import COMPILE_FLAGS, zig, zig_version
 from rune.paths import proc_blocks_dir
 from rune.tensors import ElementType, TensorType
+
+# The target part of the rune compiler's flags; everything else is shared by both builds.
+WASM_TARGET_FLAGS = ("--target=wasm32-wasi", "-mexec-model=reactor", "-mcpu=mvp")
+# Hidden visibility: the wasm module exports only bench, so LTO inlines the block into it; a shared
+# library exporting every function would call the block through its PLT instead.
+NATIVE_TARGET_FLAGS = ("-target", "x86_64-linux-gnu", "-shared", "-fPIC", "-fvisibility=hidden")
 
 CASES = [  # block, args, inputs
     ("fft", {}, [("i16", (16000,))]),
@@ -126,8 +134,8 @@ def build(instance: BlockInstance, arrays, folder: Path) -> tuple[Path, Path]:
     includes = [f"-I{p}" for p in (folder, proc_blocks_dir() / "include", *instance.block.source_dirs)]
     sources = [str(folder / "driver.c")] + [str(p) for d in instance.block.source_dirs for p in sorted(d.glob("*.c"))]
     native = folder / "native.so"
-    subprocess.run(["gcc", "-O2", "-shared", "-fPIC", "-ffp-contract=off", "-w", *includes, *sources, "-lm", "-o",
-                    str(native)], check=True)
+    subprocess.run([*zig(), *common_flags(), *NATIVE_TARGET_FLAGS, "-w", *includes, *sources, "-lm", "-o",
+                    str(native)], check=True, capture_output=True)
     module = folder / "block.wasm"
     subprocess.run([*zig(), *COMPILE_FLAGS, "-w", *includes, *sources, "-Wl,--export=bench", "-Wl,-z,stack-size=65536",
                     "-Wl,--initial-memory=4194304", "-Wl,--max-memory=4194304", "-o", str(module)], check=True,
@@ -153,11 +161,25 @@ def seconds_per_call(call, budget: float = 0.25) -> float:
     return statistics.median(samples)
 
 
+def common_flags() -> list[str]:
+    """The rune compiler's flags without their wasm target part."""
+    missing = [f for f in WASM_TARGET_FLAGS if f not in COMPILE_FLAGS]
+    assert not missing, f"the rune compiler's flags changed; update WASM_TARGET_FLAGS ({missing})"
+    return [f for f in COMPILE_FLAGS if f not in WASM_TARGET_FLAGS]
+
+
+def duration(seconds: float) -> str:
+    """ns below a microsecond (the smallest blocks take tens of them), else us."""
+    return f"{seconds * 1e9:>9.1f}ns" if seconds < 1e-6 else f"{seconds * 1e6:>9.1f}us"
+
+
 def main() -> None:
     import wasm3
     import wasmtime
 
     rng = np.random.default_rng(0)
+    optimisation = " ".join(f for f in common_flags() if f.startswith(("-O", "-f")))
+    print(f"zig {zig_version()} clang {optimisation}; wasm32 MVP against x86_64-linux-gnu")
     print(f"{'block':<24}{'input':<18}{'native':>11}{'wasmtime':>11}{'ratio':>7}{'wasm3':>11}{'ratio':>7}")
     with tempfile.TemporaryDirectory() as scratch:
         for number, (name, args, inputs) in enumerate(CASES):
@@ -184,8 +206,8 @@ def main() -> None:
             t_wasm3 = seconds_per_call(lambda n: w3(n))
             shape = f"{inputs[0][0]}{list(inputs[0][1])}"
             label = name + (" (nearest)" if args.get("method") == "nearest" else "")
-            print(f"{label:<24}{shape:<18}{t_native * 1e6:>9.1f}us{t_wasmtime * 1e6:>9.1f}us"
-                  f"{t_wasmtime / t_native:>7.2f}{t_wasm3 * 1e6:>9.1f}us{t_wasm3 / t_native:>7.1f}")
+            print(f"{label:<24}{shape:<18}{duration(t_native)}{duration(t_wasmtime)}"
+                  f"{t_wasmtime / t_native:>7.2f}{duration(t_wasm3)}{t_wasm3 / t_native:>7.1f}")
 
 
 if __name__ == "__main__":
