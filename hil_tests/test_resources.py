@@ -41,3 +41,24 @@ def test_sizes_and_peaks_add_up(tmp_path, engine, request):
     else:  # the aot module's memory is static; only the C library takes a little heap
         assert inference["heap_bytes"] < 4096 and ram["rune memory (aot)"] >= rune.manifest["memory"]["used_bytes"]
     assert inference["model_cycles"] > 0 and inference["cycles"] > inference["model_cycles"]
+
+
+def test_a_changed_rune_is_rebuilt_into_the_same_project(tmp_path, request):
+    """The .rune is .incbin'ed: the build must notice when its bytes change under the same name."""
+    import shutil
+    import subprocess
+
+    if request.config.getoption("--board"):
+        pytest.skip("built for the emulated board only")
+    shutil.copytree(EXAMPLES / "sine", tmp_path / "sine")
+    board, folder = find_board("netduinoplus2"), tmp_path / "firmware"
+    for maximum in ("1.0", "2.0"):
+        original = (EXAMPLES / "sine" / "Runefile.yml").read_text()
+        (tmp_path / "sine" / "Runefile.yml").write_text(original.replace("max: 100.0", f"max: {maximum}"))
+        rune = RuneFile.load(build(tmp_path / "sine", tmp_path / f"sine-{maximum}.rune", name="sine",
+                                   target="device").path)
+        project, _ = build_firmware(rune, board, folder, engine="aot")
+        embedded = tmp_path / "embedded.bin"
+        subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "--only-section=.rune", str(project.elf),
+                        str(embedded)], check=True)
+        assert embedded.read_bytes() == rune.data

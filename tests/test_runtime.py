@@ -195,12 +195,17 @@ def hostile_rune(wat: str, manifest_extra: dict | None = None) -> bytes:
     import wasmtime
 
     module = wasmtime.wat2wasm(wat)
-    manifest = {"format": 1, "abi": 1, "name": "hostile", "memory": {}, "stages": [{"name": "s", "target": "x"}],
-                "capabilities": [{"index": 0, "stage": "s", "kind": "RAW", "args": {"length": 4}, "type": "u8",
-                                  "dimensions": [4], "bytes": 4}],
-                "models": [], "outputs": [{"channel": 0, "stage": "s", "kind": "SERIAL",
-                                           "source": {"stage": "s", "output": 0}, "type": "u8", "dimensions": [4],
-                                           "bytes": 4}]}
+    u8x4 = {"type": "u8", "dimensions": [4]}
+    manifest = {"format": 1, "abi": 1, "name": "hostile",
+                "memory": {"pages": 1, "used_bytes": 4, "stack_bytes": 0, "arena_bytes": 4, "state_bytes": 0},
+                "stages": [{"name": "s", "kind": "capability", "target": "RAW", "inputs": [], "outputs": [u8x4],
+                            "args": {"length": 4}},
+                           {"name": "out", "kind": "out", "target": "SERIAL", "inputs": [{"stage": "s", "output": 0}],
+                            "outputs": []}],
+                "capabilities": [{"index": 0, "stage": "s", "kind": "RAW", "args": {"length": 4}, **u8x4, "bytes": 4}],
+                "models": [], "outputs": [{"channel": 0, "stage": "out", "kind": "SERIAL",
+                                           "source": {"stage": "s", "output": 0}, **u8x4, "bytes": 4}],
+                "resources": []}
     manifest.update(manifest_extra or {})
     return write_rune(module, manifest, [], [])
 

@@ -11,12 +11,12 @@ import click
 def load_rune(path: Path):
     """Load a .rune or exit with a clear error (status 2)."""
     from rune.container.rune_file import RuneFile, RuneFileError
-    from rune.diagnostics import RuneError
+    from rune.diagnostics import Diagnostic, RuneError
 
     try:
         return RuneFile.load(path)
     except RuneFileError as e:
-        raise RuneError(str(e)) from None
+        raise RuneError(Diagnostic(e.message, hint=e.hint)) from None
 
 
 @click.command("inspect")

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rune.container import wasm
+from rune.container.manifest_check import ManifestError, check_manifest
 
 FORMAT_VERSION = 1
 MANIFEST_SECTION = "rune.manifest"
@@ -30,6 +31,14 @@ MODEL_ALIGNMENT = 16
 
 class RuneFileError(ValueError):
     """The file is not a usable .rune."""
+
+    def __init__(self, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+REBUILD = "the file was altered or damaged: build it again from its Runefile with 'rune build'"
 
 
 @dataclass
@@ -58,33 +67,36 @@ class RuneFile:
         def content(section: wasm.Section) -> bytes:
             return data[section.content_start:section.payload_end]
 
+        text = content(sections[MANIFEST_SECTION])
         try:
-            manifest = json.loads(content(sections[MANIFEST_SECTION]).decode("utf-8"))
+            manifest = json.loads(text.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            raise RuneFileError(f"{name} has a corrupted manifest: {e}") from None
+            raise RuneFileError(f"{name} has a corrupted manifest: {e}", REBUILD) from None
         if not isinstance(manifest, dict) or not isinstance(manifest.get("format"), int):
-            raise RuneFileError(f"{name} has a manifest without a format version")
+            raise RuneFileError(f"{name} has a manifest without a format version", REBUILD)
         if manifest["format"] > FORMAT_VERSION:
             raise RuneFileError(f"{name} uses .rune format {manifest['format']}; this Rune reads format "
                                 f"{FORMAT_VERSION} and older (upgrade Rune)")
+        try:
+            check_manifest(manifest, text)
+        except ManifestError as e:
+            raise RuneFileError(f"{name} has a corrupted manifest: {e}", REBUILD) from None
         rune = cls(data, manifest, sections)
         rune.verify(name)
         return rune
 
     def verify(self, name: str) -> None:
-        for key in ("name", "abi", "stages", "capabilities", "models", "outputs", "memory"):
-            if key not in self.manifest:
-                raise RuneFileError(f"{name}: the manifest lacks '{key}'")
+        """Every model and plan section is there, with the checksum the manifest gives."""
         for model in self.manifest["models"]:
             self._verify_section(name, model, f"the model of stage '{model.get('stage')}'")
             if "plan" in model:
                 self._verify_section(name, model["plan"], f"the plan of stage '{model.get('stage')}'")
 
     def _verify_section(self, name: str, entry: dict, what: str) -> None:
-        if entry.get("section") not in self.sections:
-            raise RuneFileError(f"{name}: {what} is missing")
-        if hashlib.sha256(self.section_bytes(entry["section"])).hexdigest() != entry.get("sha256"):
-            raise RuneFileError(f"{name}: {what} is corrupted (its checksum does not match)")
+        if entry["section"] not in self.sections:
+            raise RuneFileError(f"{name}: {what} is missing", REBUILD)
+        if hashlib.sha256(self.section_bytes(entry["section"])).hexdigest() != entry["sha256"]:
+            raise RuneFileError(f"{name}: {what} is corrupted (its checksum does not match)", REBUILD)
 
     @property
     def name(self) -> str:

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,6 +161,7 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
     context = dict(
         version=__version__, name=rune.name, board=board, platform=f"symlink://{platform_dir()}",
         packages=package_lines(), libraries=libraries, stack_bytes=STACK_BYTES, rune_path=str(rune_path),
+        rune_sha256=hashlib.sha256(rune.data).hexdigest(),
         capabilities=_capabilities(manifest), models=models, outputs=_outputs(manifest),
         stages=[s["name"] for s in manifest["stages"]], rune_bytes=len(rune.data),
         memory_bytes=manifest["memory"]["used_bytes"], random_seed=random_seed & (2**64 - 1),

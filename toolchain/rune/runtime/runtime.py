@@ -60,7 +60,7 @@ class Runtime:
             else:
                 loaded = RuneFile.load(rune)
         except RuneFileError as e:
-            raise BadRune(str(e)) from None
+            raise BadRune(e.message, hint=e.hint) from None
         return cls(loaded, **options)
 
     # -- sources ---------------------------------------------------------------------------
