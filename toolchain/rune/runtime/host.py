@@ -7,6 +7,7 @@ a violation fails the call with a message instead of touching anything outside t
 
 from __future__ import annotations
 
+import struct
 from typing import Callable, Protocol
 
 import numpy as np
@@ -33,12 +34,18 @@ class ModelSession(Protocol):
 
 
 class Host:
+    """The imports, with what they check computed once from the manifest (an inference calls them
+    a few times; computing sizes and dtypes there would cost more than a small model)."""
+
     def __init__(self, manifest: dict, capability_data: Callable[[int], bytes], models: list[ModelSession]):
         self.manifest = manifest
         self.capability_data = capability_data
         self.models = models
         self.outputs: list[Output] = []
         self.error: BaseException | None = None  # why the last import failed
+        self.capabilities = [(c["stage"], c["bytes"]) for c in manifest["capabilities"]]
+        self.model_calls = [_ModelCall(entry) for entry in manifest["models"]]
+        self.channels = [_Channel(entry) for entry in manifest["outputs"]]
 
     def begin_call(self) -> None:
         self.outputs = []
@@ -53,13 +60,12 @@ class Host:
 
     def capability_read(self, memory: Memory, capability: int, address: int, length: int) -> int:
         try:
-            entry = _entry(self.manifest["capabilities"], capability, "capability")
-            _expect_size(length, entry["bytes"], f"capability '{entry['stage']}'")
+            stage, expected = _entry(self.capabilities, capability, "capability")
+            _expect_size(length, expected, f"capability '{stage}'")
             _check_range(memory, address, length)
             data = self.capability_data(capability)
             if len(data) != length:
-                raise RunError(f"internal error: the source of '{entry['stage']}' gave {len(data)} bytes, "
-                               f"not {length}")
+                raise RunError(f"the source of capability '{stage}' gave {len(data)} bytes instead of {length}")
             memory.write(address, data)
             return 0
         except BaseException as e:  # reported by the runtime once the call returns
@@ -67,22 +73,17 @@ class Host:
 
     def model_infer(self, memory: Memory, model: int, buffers: int, count: int) -> int:
         try:
-            entry = _entry(self.manifest["models"], model, "model")
-            inputs, outputs = entry["inputs"], entry["outputs"]
-            if count != len(inputs) + len(outputs):
-                raise RunError(f"the rune passed {count} tensors to model '{entry['stage']}', which has "
-                               f"{len(inputs)} input(s) and {len(outputs)} output(s)")
-            table = memory_read(memory, buffers, count * abi.BUFFER_LAYOUT.size)
-            regions = [abi.BUFFER_LAYOUT.unpack_from(table, i * abi.BUFFER_LAYOUT.size) for i in range(count)]
-            tensors = inputs + outputs
-            for (address, length), tensor in zip(regions, tensors):
-                _expect_size(length, TensorType.from_json(tensor).bytes, f"tensor '{tensor['name']}' of model '{entry['stage']}'")
+            call = _entry(self.model_calls, model, "model")
+            call.check_count(count)
+            regions = call.regions(memory_read(memory, buffers, count * abi.BUFFER_LAYOUT.size))
+            for (address, length), expected, name in zip(regions, call.sizes, call.names):
+                _expect_size(length, expected, f"tensor '{name}' of model '{call.stage}'")
                 _check_range(memory, address, length)
-            data = [memory.read(address, length) for address, length in regions[:len(inputs)]]
-            results = self.models[model].invoke(data)
-            for (address, length), result in zip(regions[len(inputs):], results):
+            inputs = [memory.read(address, length) for address, length in regions[:call.input_count]]
+            results = self.models[model].invoke(inputs)
+            for (address, length), result in zip(regions[call.input_count:], results):
                 if len(result) != length:
-                    raise RunError(f"model '{entry['stage']}' produced {len(result)} bytes instead of {length}")
+                    raise RunError(f"model '{call.stage}' produced {len(result)} bytes instead of {length}")
                 memory.write(address, result)
             return 0
         except BaseException as e:
@@ -90,24 +91,61 @@ class Host:
 
     def output_write(self, memory: Memory, output: int, address: int, length: int) -> int:
         try:
-            entry = _entry(self.manifest["outputs"], output, "output")
-            _expect_size(length, entry["bytes"], f"output channel {output}")
-            raw = memory_read(memory, address, length)
-            self.outputs.append(make_output(entry, raw, memory))
+            channel = _entry(self.channels, output, "output")
+            _expect_size(length, channel.bytes, f"output channel {output}")
+            self.outputs.append(channel.output(memory_read(memory, address, length), memory))
             return 0
         except BaseException as e:
             return self.fail(e)
 
 
+class _ModelCall:
+    """What model_infer checks for one model: the sizes of its tensors, inputs then outputs."""
+
+    def __init__(self, entry: dict):
+        tensors = entry["inputs"] + entry["outputs"]
+        self.stage = entry["stage"]
+        self.input_count = len(entry["inputs"])
+        self.sizes = [TensorType.from_json(t).bytes for t in tensors]
+        self.names = [t["name"] for t in tensors]
+        self.table = struct.Struct("<" + "II" * len(tensors))
+
+    def check_count(self, count: int) -> None:
+        if count != len(self.sizes):
+            raise RunError(f"the rune passed {count} tensors to model '{self.stage}', which has "
+                           f"{self.input_count} input(s) and {len(self.sizes) - self.input_count} output(s)")
+
+    def regions(self, table: bytes) -> list[tuple[int, int]]:
+        """(address, bytes) of each tensor, from the rune's table of {u32 address; u32 bytes;}."""
+        words = self.table.unpack(table)
+        return list(zip(words[0::2], words[1::2]))
+
+
+class _Channel:
+    """One output channel: its size and how its bytes become an Output."""
+
+    def __init__(self, entry: dict):
+        self.entry = entry
+        self.bytes = entry.get("bytes")  # make_output may be given an entry without it
+        self.dimensions = list(entry["dimensions"])
+        self.shape = tuple(self.dimensions)
+        self.utf8 = entry["type"] == "utf8"
+        self.dtype = None if self.utf8 else np.dtype(NUMPY_TYPES[entry["type"]]).newbyteorder("<")
+
+    def output(self, raw: bytes, memory: Memory | None) -> Output:
+        entry = self.entry
+        if self.utf8:
+            pointers = np.frombuffer(raw, dtype="<u4")
+            value = [read_string(memory, int(p)) for p in pointers]
+        else:
+            value = np.frombuffer(bytearray(raw), dtype=self.dtype).reshape(self.shape)  # writable, not shared
+        return Output(entry["channel"], entry["stage"], entry["source"]["stage"], entry["type"], list(self.dimensions),
+                      value)
+
+
 def make_output(entry: dict, raw: bytes, memory: Memory | None = None) -> Output:
     """An output from the bytes of its tensor (for utf8: the string pointers, read from memory)."""
-    type_name, dims = entry["type"], list(entry["dimensions"])
-    if type_name == "utf8":
-        pointers = np.frombuffer(raw, dtype="<u4")
-        value = [read_string(memory, int(p)) for p in pointers]
-    else:
-        value = np.frombuffer(raw, dtype=np.dtype(NUMPY_TYPES[type_name]).newbyteorder("<")).reshape(dims).copy()
-    return Output(entry["channel"], entry["stage"], entry["source"]["stage"], type_name, dims, value)
+    return _Channel(entry).output(raw, memory)
 
 
 def read_string(memory: Memory, address: int) -> str:
@@ -137,7 +175,7 @@ def _check_range(memory: Memory, address: int, length: int) -> None:
                        f"{memory.size} bytes of memory")
 
 
-def _entry(entries: list, index: int, what: str) -> dict:
+def _entry(entries: list, index: int, what: str):
     if not 0 <= index < len(entries):
         raise RunError(f"the rune asked for {what} {index}, but its manifest declares {len(entries)}")
     return entries[index]

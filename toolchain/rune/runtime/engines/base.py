@@ -19,6 +19,7 @@ class EngineCrash(Exception):
 
 class Engine(ABC):
     name = "engine"
+    memory_size = 0  # bytes of the module's memory
 
     @abstractmethod
     def call(self, export: str) -> int:

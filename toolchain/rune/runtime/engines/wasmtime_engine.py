@@ -1,4 +1,11 @@
-"""wasmtime, in this process: compiled code, an interruptible time limit per call."""
+"""wasmtime, in this process: compiled code, an interruptible time limit per call.
+
+An inference crosses between Python and wasm about five times (rune_call, then each capability,
+model and output import). wasmtime-py's general wrappers cost tens of microseconds per crossing
+(they look up and convert types on every call), more than a small model takes to run. This engine
+uses wasmtime's "unchecked" C API instead, through wasmtime-py's ctypes bindings (the version is
+pinned): raw i32 values in one preallocated buffer, after checking each function's type once.
+"""
 
 from __future__ import annotations
 
@@ -6,37 +13,43 @@ import ctypes
 import threading
 import time
 
-import numpy as np
 import wasmtime
+from wasmtime import _bindings
+from wasmtime import _ffi as ffi
 
 from rune import abi
 from rune.runtime.engines.base import Engine, EngineCrash, EngineTimeout, EngineTrap
 
 
 class _Memory:
-    """The rune's memory as a numpy view. A rune's memory never grows (its initial and maximum
-    sizes are equal), so its address stays valid as long as the instance lives."""
+    """The rune's memory, read and written at its address. A rune's memory never grows (its initial
+    and maximum sizes are equal), so the address stays valid as long as the instance lives. The
+    host checks every range against `size` before it reads or writes."""
 
     def __init__(self, memory: wasmtime.Memory, store: wasmtime.Store):
         self.size = memory.data_len(store)
-        pointer = ctypes.cast(memory.data_ptr(store), ctypes.POINTER(ctypes.c_uint8))
-        self.view = np.ctypeslib.as_array(pointer, shape=(self.size,))
+        self.base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value
 
     def read(self, address: int, length: int) -> bytes:
-        return self.view[address:address + length].tobytes()
+        return ctypes.string_at(self.base + address, length)
 
     def write(self, address: int, data: bytes) -> None:
-        self.view[address:address + len(data)] = np.frombuffer(data, np.uint8)
+        ctypes.memmove(self.base + address, data, len(data))
 
 
 class _Watchdog:
-    """One thread that interrupts the engine when an armed deadline passes (starting a timer
-    thread per call would cost more than the call)."""
+    """One thread that interrupts the engine when an armed deadline passes.
+
+    Arming and disarming only set the deadline; the thread is woken only when it is idle, so a run
+    of short calls costs it nothing (waking a thread per call would cost more than the call). When
+    it wakes for a deadline that a later call has moved, it goes back to sleep until the new one.
+    An interruption between calls is harmless: each call sets its epoch deadline afresh."""
 
     def __init__(self, engine: wasmtime.Engine):
         self.engine = engine
         self.condition = threading.Condition()
         self.deadline: float | None = None
+        self.idle = True
         self.closed = False
         self.thread = threading.Thread(target=self._watch, name="rune-watchdog", daemon=True)
         self.thread.start()
@@ -44,7 +57,8 @@ class _Watchdog:
     def arm(self, seconds: float) -> None:
         with self.condition:
             self.deadline = time.monotonic() + seconds
-            self.condition.notify()
+            if self.idle:
+                self.condition.notify()
 
     def disarm(self) -> None:
         with self.condition:
@@ -59,7 +73,9 @@ class _Watchdog:
         with self.condition:
             while not self.closed:
                 if self.deadline is None:
+                    self.idle = True
                     self.condition.wait()
+                    self.idle = False
                     continue
                 remaining = self.deadline - time.monotonic()
                 if remaining > 0:
@@ -67,6 +83,14 @@ class _Watchdog:
                     continue
                 self.engine.increment_epoch()
                 self.deadline = None
+
+
+# The C functions themselves (wasmtime-py's Python wrappers around them add a call each).
+_call_unchecked = _bindings._wasmtime_func_call_unchecked
+_set_epoch_deadline = _bindings._wasmtime_context_set_epoch_deadline
+_CALLBACK = ffi.wasmtime_func_unchecked_callback_t
+_FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+_no_finalizer = _FINALIZER(lambda env: None)
 
 
 class WasmtimeEngine(Engine):
@@ -78,44 +102,92 @@ class WasmtimeEngine(Engine):
         config.epoch_interruption = True
         self.engine = wasmtime.Engine(config)
         self.store = wasmtime.Store(self.engine)
+        self.context = self.store._context()
         try:
             compiled = wasmtime.Module(self.engine, module)
         except wasmtime.WasmtimeError as e:
             raise EngineCrash(f"wasmtime cannot load the module: {str(e).splitlines()[0]}") from None
         linker = wasmtime.Linker(self.engine)
-        i32 = wasmtime.ValType.i32()
         memory_ref: list[_Memory] = []
-        for name, (params, results) in abi.IMPORTS.items():
-            method = getattr(host, name)
-            linker.define_func(abi.IMPORT_MODULE, name, wasmtime.FuncType([i32] * len(params), [i32] * len(results)),
-                               lambda *args, method=method: method(memory_ref[0], *args))
+        self.callbacks = [self._define_import(linker, name, getattr(host, name), host, memory_ref)
+                          for name in abi.IMPORTS]  # kept alive as long as the module may call them
         try:
             self.instance = linker.instantiate(self.store, compiled)
         except (wasmtime.WasmtimeError, wasmtime.Trap) as e:
             raise EngineCrash(f"wasmtime cannot instantiate the module: {str(e).splitlines()[0]}") from None
         exports = self.instance.exports(self.store)
-        self.functions = {name: exports[name] for name in abi.REQUIRED_EXPORTS if name != "memory"}
+        # Everything a call passes, made once: the functions (by reference) and the value buffer.
+        self.functions = {name: self._checked_export(exports, name) for name in abi.REQUIRED_EXPORTS
+                          if name != "memory"}
+        self.references = {name: ctypes.byref(function) for name, function in self.functions.items()}
+        self.values = (ffi.wasmtime_val_raw_t * 1)()  # no parameters, at most one i32 result
+        self._new_trap_slot()
         self.memory = _Memory(exports["memory"], self.store)
+        self.memory_size = self.memory.size
         memory_ref.append(self.memory)
         self.watchdog = _Watchdog(self.engine)
 
+    @staticmethod
+    def _define_import(linker: wasmtime.Linker, name: str, method, host, memory_ref: list):
+        """Define an (i32, ...) -> i32 import as a raw callback: its arguments arrive in `values`,
+        its result goes into values[0]. The linker checks the module's import has this type."""
+        params, results = abi.IMPORTS[name]
+        assert len(params) == 3 and len(results) == 1, "every ABI v1 import is (i32, i32, i32) -> i32"
+
+        def callback(env, caller, values, length):
+            try:
+                values[0].i32 = method(memory_ref[0], values[0].i32, values[1].i32, values[2].i32)
+            except BaseException as e:  # never let an exception unwind through wasm
+                values[0].i32 = host.fail(e)
+            return 0  # no trap
+
+        raw = _CALLBACK(callback)
+        i32 = wasmtime.ValType.i32()
+        kind = wasmtime.FuncType([i32] * 3, [i32])
+        module_name, import_name = abi.IMPORT_MODULE.encode(), name.encode()
+        error = ffi.wasmtime_linker_define_func_unchecked(linker.ptr(), module_name, len(module_name), import_name,
+                                                          len(import_name), kind.ptr(), raw, None, _no_finalizer)
+        if error:
+            raise wasmtime.WasmtimeError._from_ptr(error)
+        return raw
+
+    def _checked_export(self, exports, name: str) -> ffi.wasmtime_func_t:
+        """The raw handle of an exported function, once its type is the ABI's: calling it unchecked
+        with the wrong type would let the module read past our buffer."""
+        function = exports[name]
+        kind = function.type(self.store)
+        params, results = [str(t) for t in kind.params], [str(t) for t in kind.results]
+        expected = [] if name == "_initialize" else ["i32"]
+        if params or results != expected:
+            raise EngineCrash(f"the rune's export '{name}' has the type ({', '.join(params)}) -> "
+                              f"({', '.join(results)}), not () -> ({', '.join(expected)})")
+        return function._func
+
+    def _new_trap_slot(self) -> None:
+        """Where wasmtime puts a trap: a null pointer, until a trap is taken out of it."""
+        self.trap = ctypes.POINTER(ffi.wasm_trap_t)()
+        self.trap_reference = ctypes.byref(self.trap)
+
     def call(self, export: str) -> int:
-        function = self.functions[export]
-        self.store.set_epoch_deadline(1)
+        _set_epoch_deadline(self.context, 1)
         self.watchdog.arm(self.timeout)
         try:
-            result = function(self.store)
-        except wasmtime.Trap as e:
-            if e.trap_code == wasmtime.TrapCode.INTERRUPT:
-                raise EngineTimeout() from None
-            raise EngineTrap(_trap_message(e)) from None
-        except wasmtime.WasmtimeError as e:
-            raise EngineTrap(str(e).splitlines()[0]) from None
+            error = _call_unchecked(self.context, self.references[export], self.values, 1, self.trap_reference)
         finally:
             self.watchdog.disarm()
-        return 0 if result is None else int(result)
+        if error:
+            raise EngineTrap(str(wasmtime.WasmtimeError._from_ptr(error)).splitlines()[0])
+        if self.trap:
+            trap = wasmtime.Trap._from_ptr(self.trap)  # which now owns (and frees) it
+            self._new_trap_slot()
+            if trap.trap_code == wasmtime.TrapCode.INTERRUPT:
+                raise EngineTimeout()
+            raise EngineTrap(_trap_message(trap))
+        return 0 if export == "_initialize" else self.values[0].i32
 
     def read(self, address: int, length: int) -> bytes:
+        if address < 0 or length < 0 or address + length > self.memory.size:
+            raise EngineTrap(f"the range {address}..{address + length} is outside the rune's memory")
         return self.memory.read(address, length)
 
     def close(self) -> None:
