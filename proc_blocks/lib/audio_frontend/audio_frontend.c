@@ -194,16 +194,32 @@ static void af_rfft(const af_fft_config *cfg, const int16_t *x, int16_t *z) {
 
 /* floor(sqrt(n)); *rem = n - root^2. */
 static uint64_t af_isqrt(uint64_t n, uint64_t *rem) {
-  uint64_t root = 0, bit = (uint64_t)1 << 62;
-  while (bit > n) bit >>= 2;
-  while (bit != 0) {
+  uint64_t root = 0, bit;
+  if (n == 0) {
+    *rem = 0;
+    return 0;
+  }
+  if (n >> 32 == 0) { /* the same digits in 32-bit arithmetic, which a 32-bit core does in one go */
+    uint32_t n32 = (uint32_t)n, root32 = 0, bit32 = (uint32_t)1 << ((31 - __builtin_clz(n32)) & ~1);
+    for (; bit32 != 0; bit32 >>= 2) {
+      if (n32 >= root32 + bit32) {
+        n32 -= root32 + bit32;
+        root32 = (root32 >> 1) + bit32;
+      } else {
+        root32 >>= 1;
+      }
+    }
+    *rem = n32;
+    return root32;
+  }
+  bit = (uint64_t)1 << ((63 - __builtin_clzll(n)) & ~1); /* the highest power of 4 <= n */
+  for (; bit != 0; bit >>= 2) {
     if (n >= root + bit) {
       n -= root + bit;
       root = (root >> 1) + bit;
     } else {
       root >>= 1;
     }
-    bit >>= 2;
   }
   *rem = n;
   return root;
