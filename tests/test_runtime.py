@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+import io
+import random
+import re
 import struct
+import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +17,8 @@ import pytest
 from rune.compiler.build import build
 from rune.container import wasm
 from rune.container.rune_file import RuneFile, write_rune
-from rune.runtime import ImageSource, RandomSource, RawSource, Runtime, SoundSource
-from rune.runtime.errors import BadRune, MissingSource, ModelFailure, RunError, StageFailed, Timeout, Trap
+from rune.runtime import (BadRune, ImageSource, InputWarning, MissingSource, ModelFailure, RandomSource, RawSource,
+                          RunError, Runtime, SoundSource, Source, SourceError, StageFailed, Timeout, Trap)
 from rune.runtime.sources import SplitMix64
 
 from conftest import EXAMPLES, shared_data
@@ -53,6 +59,30 @@ def test_person_detection(built_examples, image, label, scores):
         runtime.set_source("image", ImageSource(shared_data() / "images" / image))
         text, detection = runtime.run()
         assert text.value == [label] and detection.value.reshape(-1).tolist() == scores
+
+
+@pytest.mark.parametrize("size", [(192, 192), (128, 128), (300, 300), (200, 150)])
+@pytest.mark.parametrize("kind", ["png", "colour jpeg"])
+def test_no_person_at_another_size_and_as_colour_jpeg(built_examples, tmp_path, size, kind):
+    """no_person.png enlarged by repeating pixels (at whole and fractional factors, also unevenly), as
+    a grey PNG or a colour JPEG, is still "no person": shrinking averages areas, which undoes the
+    enlargement (exactly at whole factors). The model's verdict on this picture is fragile: blurring it
+    by a Gaussian of 0.3 pixels already turns it into "person", so a smoothly interpolated enlargement
+    (bilinear, bicubic), which is blurred for good, is "person" whichever way it is shrunk."""
+    from PIL import Image
+
+    grey = Image.open(shared_data() / "images" / "no_person.png")
+    if kind == "png":
+        grey.resize(size, Image.NEAREST).save(tmp_path / "picture.png")
+        path = tmp_path / "picture.png"
+    else:
+        colour = Image.merge("RGB", [grey, grey.point(lambda v: v * 0.9), grey.point(lambda v: v * 0.8)])
+        colour.resize(size, Image.NEAREST).save(tmp_path / "picture.jpg", quality=85)
+        path = tmp_path / "picture.jpg"
+    with Runtime.load(built_examples["person_detection"]) as runtime:
+        runtime.set_source("image", ImageSource(path))
+        label, scores = runtime.run()
+    assert label.value == ["no person"], scores.value
 
 
 def test_person_detection_from_a_colour_jpeg_of_another_size(built_examples, tmp_path):
@@ -107,9 +137,175 @@ def test_sound_is_resampled_and_padded(tmp_path):
     samples = SoundSource(tmp_path / "tone.wav").read(spec)
     assert samples.dtype == np.int16 and samples.shape == (16000,)
     assert 15000 < np.abs(samples).max() <= 16500  # half scale after resampling to 16 kHz
-    short = SoundSource(shared_data() / "audio" / "yes_1000ms.wav").read(
-        _spec("SOUND", "i16", (32000,), {"hz": 16000, "sample_duration_ms": 2000}))
+    with pytest.warns(InputWarning, match="yes_1000ms.wav holds 1000 ms of audio; capability 'cap' takes 2000 ms, "
+                                          "so 1000 ms of silence were added"):
+        short = SoundSource(shared_data() / "audio" / "yes_1000ms.wav").read(
+            _spec("SOUND", "i16", (32000,), {"hz": 16000, "sample_duration_ms": 2000}))
     assert (short[16000:] == 0).all()
+
+
+def test_an_empty_recording_is_silence_with_a_warning(tmp_path):
+    from scipy.io import wavfile
+
+    wavfile.write(tmp_path / "empty.wav", 16000, np.zeros(0, np.int16))
+    with pytest.warns(InputWarning, match="empty.wav holds no audio"):
+        samples = SoundSource(tmp_path / "empty.wav").read(SOUND_1S)
+    assert samples.shape == (16000,) and not samples.any()
+
+
+def test_unusual_sample_rates(tmp_path):
+    from scipy.io import wavfile
+
+    from rune.runtime.sources import resampling_ratio
+
+    assert resampling_ratio(44100, 16000) == (160, 441)
+    assert resampling_ratio(8000, 16000) == (2, 1)
+    # Exactly 16000/16001 would take a filter of 320,000 taps; 1/1 is within 0.01%.
+    assert resampling_ratio(16001, 16000) == (1, 1)
+    up, down = resampling_ratio(999_983, 192000)
+    assert max(up, down) <= 1000 and abs(up / down / (192000 / 999_983) - 1) < 1e-3
+    wavfile.write(tmp_path / "odd.wav", 16001, np.full(16001, 1000, np.int16))
+    samples = SoundSource(tmp_path / "odd.wav").read(SOUND_1S)
+    assert abs(int(samples[8000]) - 1000) <= 2
+    wavfile.write(tmp_path / "fast.wav", 2_000_000, np.zeros(100, np.int16))
+    with pytest.raises(SourceError, match="fast.wav is not a readable WAV file .its header gives the sample rate "
+                                          "2000000 Hz, outside 1000..1,000,000"):
+        SoundSource(tmp_path / "fast.wav").read(SOUND_1S)
+
+
+def test_float_recordings_with_nan_are_read_without_numpy_warnings(tmp_path):
+    from scipy.io import wavfile
+
+    wavfile.write(tmp_path / "nan.wav", 16000, np.array([np.nan, np.inf, -np.inf, 0.5] * 4000, np.float32))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        samples = SoundSource(tmp_path / "nan.wav").read(SOUND_1S)
+    assert samples[:4].tolist() == [0, 32767, -32768, 16384]
+
+
+def _damaged(data: bytes, rng: random.Random, header: int) -> bytes:
+    """`data` with 1 to 4 bytes changed, mostly in its first `header` bytes."""
+    damaged = bytearray(data)
+    for _ in range(rng.randint(1, 4)):
+        position = rng.randrange(header) if rng.random() < 0.8 else rng.randrange(len(data))
+        damaged[position] = rng.randrange(256)
+    return bytes(damaged)
+
+
+def _read_or_source_error(source, spec) -> str:
+    """Read a capability's data; only a SourceError naming the file may stop it."""
+    try:
+        data = source.read(spec)
+    except SourceError as e:
+        assert str(source.path) in e.message, e.message
+        return "refused"
+    assert data.shape == spec.dimensions and data.dtype == spec.dtype
+    return "read"
+
+
+@pytest.mark.filterwarnings("error", "ignore::rune.runtime.errors.InputWarning")
+def test_damaged_wav_files_give_source_errors(tmp_path):
+    """Cut at every point of the header and a few beyond, and headers damaged at random (seeded):
+    the only failure is a SourceError naming the file (scipy raises struct.error, UnboundLocalError,
+    ZeroDivisionError, ... on such files)."""
+    from scipy.io import wavfile
+
+    flavours = [(shared_data() / "audio" / "yes_1000ms.wav").read_bytes()]
+    for rate, samples in ((44100, (np.sin(np.arange(8820) / 5) * 0.3).astype(np.float32).reshape(-1, 2)),
+                          (8000, (np.arange(4000) % 256).astype(np.uint8))):
+        buffer = io.BytesIO()
+        wavfile.write(buffer, rate, samples)
+        flavours.append(buffer.getvalue())
+    rng = random.Random(3)
+    outcomes = collections.Counter()
+    for number, data in enumerate(flavours):
+        variants = [data[:cut] for cut in (*range(0, 64), 100, len(data) // 2, len(data) - 1)]
+        variants += [_damaged(data, rng, 64) for _ in range(150)]
+        for variant in variants:
+            path = tmp_path / f"damaged{number}.wav"
+            path.write_bytes(variant)
+            outcomes[_read_or_source_error(SoundSource(path), SOUND_1S)] += 1
+    assert outcomes["refused"] > 300 and outcomes["read"] > 20, outcomes
+
+
+@pytest.mark.filterwarnings("error", "ignore::rune.runtime.errors.InputWarning")
+def test_damaged_images_give_source_errors(tmp_path):
+    from PIL import Image
+
+    picture = Image.open(shared_data() / "images" / "person.png")
+    spec = _spec("IMAGE", "i8", (1, 96, 96, 1), {"width": 96, "height": 96, "pixel_format": "GrayScale"})
+    rng = random.Random(4)
+    outcomes = collections.Counter()
+    for kind, image in (("PNG", picture), ("JPEG", picture.convert("RGB")), ("BMP", picture), ("GIF", picture),
+                        ("TIFF", picture)):
+        buffer = io.BytesIO()
+        image.save(buffer, kind)
+        data = buffer.getvalue()
+        variants = [data[:cut] for cut in (*range(0, 120, 3), len(data) // 2, len(data) - 1)]
+        variants += [_damaged(data, rng, 120) for _ in range(60)]
+        for variant in variants:
+            path = tmp_path / f"damaged.{kind.lower()}"
+            path.write_bytes(variant)
+            outcomes[_read_or_source_error(ImageSource(path), spec)] += 1
+    assert outcomes["refused"] > 200 and outcomes["read"] > 20, outcomes
+
+
+def test_an_image_claiming_a_huge_size_is_refused(tmp_path):
+    """A PNG whose header claims 30000 x 30000 pixels (Pillow calls it a decompression bomb)."""
+    data = bytearray((shared_data() / "images" / "person.png").read_bytes())
+    data[16:24] = struct.pack(">II", 30000, 30000)  # IHDR's width and height, then its checksum
+    data[29:33] = struct.pack(">I", zlib.crc32(data[12:29]))
+    (tmp_path / "huge.png").write_bytes(bytes(data))
+    spec = _spec("IMAGE", "u8", (1, 96, 96, 1), {"width": 96, "height": 96, "pixel_format": "GrayScale"})
+    with pytest.raises(SourceError, match=r"huge.png is not a readable image \(Image size \(900000000 pixels\) "
+                                          "exceeds limit"):
+        ImageSource(tmp_path / "huge.png").read(spec)
+
+
+def test_16_bit_pictures_are_scaled_to_8_bits(tmp_path):
+    """Pillow opens 16-bit greyscale as mode I;16 (PNG, TIFF) or I (PGM) and its own conversion to 8
+    bits clips, which made every such picture white."""
+    from PIL import Image
+
+    wide = (np.arange(64 * 64).reshape(64, 64) * 16).astype(np.uint16)  # 0 .. 65520
+    Image.fromarray(wide).save(tmp_path / "wide.png")
+    (tmp_path / "wide.pgm").write_bytes(b"P5\n64 64\n65535\n" + wide.astype(">u2").tobytes())
+    spec = _spec("IMAGE", "u8", (1, 64, 64, 1), {"width": 64, "height": 64, "pixel_format": "GrayScale"})
+    expected = np.round(wide / 257).astype(np.uint8).reshape(1, 64, 64, 1)
+    for name in ("wide.png", "wide.pgm"):
+        assert Image.open(tmp_path / name).mode in ("I;16", "I")
+        pixels = ImageSource(tmp_path / name).read(spec)
+        assert (pixels == expected).all(), name
+
+
+def test_pictures_are_turned_as_their_exif_orientation_says(tmp_path):
+    from PIL import Image
+
+    # A picture stored sideways: dark on the left, light on the right; EXIF orientation 6 says
+    # "rotate 90 degrees clockwise to view", so upright it is dark on top.
+    stored = np.zeros((40, 60, 3), np.uint8)
+    stored[:, 30:] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(tmp_path / "sideways.jpg", exif=exif, quality=95)
+    spec = _spec("IMAGE", "u8", (1, 60, 40, 1), {"width": 40, "height": 60, "pixel_format": "GrayScale"})
+    upright = ImageSource(tmp_path / "sideways.jpg").read(spec)[0, :, :, 0].astype(int)
+    assert upright[:25].mean() < 10 and upright[35:].mean() > 245
+
+
+def test_shrinking_averages_areas_and_growing_interpolates():
+    from PIL import Image
+
+    from rune.runtime.sources import fit
+
+    pixels = np.arange(64, dtype=np.uint8).reshape(8, 8) * 3
+    shrunk = np.asarray(fit(Image.fromarray(pixels), 4, 4)).astype(int)
+    blocks = pixels.reshape(4, 2, 4, 2).mean(axis=(1, 3))
+    assert (np.abs(shrunk - blocks) <= 1).all()  # each pixel the mean of the 2 x 2 it covers
+    mixed = fit(Image.fromarray(pixels), 4, 16)  # narrower and taller
+    assert mixed.size == (4, 16)
+    columns = np.asarray(mixed).astype(int).mean(axis=0)
+    assert (np.abs(columns - pixels.reshape(8, 4, 2).mean(axis=(0, 2))) <= 1).all()
 
 
 def test_image_conversions():
@@ -137,12 +333,61 @@ def test_accel_and_raw(tmp_path):
         RawSource(tmp_path / "r.bin").read(_spec("RAW", "i16", (4,), {"length": 4}))
 
 
+def test_random_values_follow_the_documented_formula():
+    """docs/abi.md's RAND: floats are min + (next >> 11) * 2^-53 * (max - min) in double precision,
+    rounded to the type; integers min + next mod (max - min), or the low bits without a range."""
+    from rune.runtime.sources import random_values
+
+    for type_name, low, high in (("f32", None, 100.0), ("f64", -5.0, 5.0), ("f32", None, None), ("i8", -3, 9),
+                                 ("u16", None, None), ("i64", None, None)):
+        generator = SplitMix64(11)
+        draws = [generator.next() for _ in range(50)]
+        values = random_values(SplitMix64(11), type_name, 50, low, high)
+        dtype = np.dtype({"f32": np.float32, "f64": np.float64, "i8": np.int8, "u16": np.uint16,
+                          "i64": np.int64}[type_name])
+        if dtype.kind == "f":
+            base, top = (0.0 if low is None else low), (1.0 if high is None else high)
+            unit = np.array([d >> 11 for d in draws], np.float64) * (1.0 / (1 << 53))
+            expected = (base + unit * (top - base)).astype(dtype)
+        elif low is None:
+            expected = np.array([d & ((1 << (8 * dtype.itemsize)) - 1) for d in draws], np.uint64).astype(
+                f"u{dtype.itemsize}").view(dtype)
+        else:
+            expected = np.array([low + d % (high - low) for d in draws], dtype)
+        assert values.dtype == dtype and (values == expected).all(), type_name
+
+
 def _spec(kind, type_name, dims, args):
     from rune.runtime.sources import CapabilitySpec
     from rune.tensors import ElementType, TensorType
 
     tensor = TensorType(ElementType.parse(type_name), dims)
     return CapabilitySpec(0, "cap", kind, args, type_name, dims, tensor.bytes)
+
+
+SOUND_1S = _spec("SOUND", "i16", (16000,), {"hz": 16000, "sample_duration_ms": 1000})
+
+
+def test_source_errors_name_the_capability(built_examples, tmp_path):
+    with Runtime.load(built_examples["micro_speech"]) as runtime:
+        runtime.set_source("audio", SoundSource(tmp_path / "nowhere.wav"))
+        with pytest.raises(SourceError) as caught:
+            runtime.run()
+    assert caught.value.stage == "audio" and "nowhere.wav does not exist" in caught.value.render()
+
+
+def test_a_source_giving_the_wrong_amount_is_an_error_naming_it(built_examples):
+    class Short(Source):
+        description = "my short source"
+
+        def read(self, spec):
+            return np.zeros(3, np.int16)
+
+    with Runtime.load(built_examples["micro_speech"]) as runtime:
+        runtime.set_source("audio", Short())
+        with pytest.raises(SourceError, match=re.escape("my short source gave 3 values; the capability takes 16000 "
+                                                        "(i16[16000])")):
+            runtime.run()
 
 
 def test_a_missing_source_names_the_capability_and_the_flag(built_examples):

@@ -10,7 +10,12 @@ class RunError(RuneError):
     def __init__(self, message: str, hint: str | None = None, stage: str | None = None):
         super().__init__(Diagnostic(message, stage=stage, hint=hint))
         self.message = message
+        self.hint = hint
         self.stage = stage
+
+    def at_stage(self, stage: str) -> "RunError":
+        """The same error, said of `stage` (for errors raised where the stage is not known)."""
+        return type(self)(self.message, hint=self.hint, stage=stage)
 
 
 class BadRune(RunError):
@@ -23,6 +28,11 @@ class MissingSource(RunError):
 
 class SourceError(RunError):
     """A data source cannot provide what its capability needs (unreadable file, too short, ...)."""
+
+
+class InputWarning(UserWarning):
+    """An input was used, but not as it is (a short recording padded with silence, ...). `rune run`
+    prints these on stderr; the Python API reports them through the `warnings` module."""
 
 
 class Trap(RunError):

@@ -18,7 +18,7 @@ from rune import abi
 from rune.container.rune_file import RuneFile, RuneFileError
 from rune.diagnostics import RuneError
 from rune.runtime.engines import EngineCrash, EngineTimeout, EngineTrap, create_engine
-from rune.runtime.errors import BadRune, MissingSource, RunError, StageFailed, Timeout, Trap
+from rune.runtime.errors import BadRune, MissingSource, RunError, SourceError, StageFailed, Timeout, Trap
 from rune.runtime.host import Host
 from rune.runtime.models import create_backend
 from rune.runtime.outputs import Output
@@ -80,14 +80,26 @@ class Runtime:
 
     def remaining(self) -> int | None:
         """How many more inferences the sources can feed (None: unlimited)."""
-        counts = [s.remaining(self.capabilities[i]) for i, s in self.sources.items()]
+        counts = []
+        for index, source in self.sources.items():
+            spec = self.capabilities[index]
+            try:
+                counts.append(source.remaining(spec))
+            except SourceError as e:
+                raise e if e.stage else e.at_stage(spec.stage) from None
         counts = [c for c in counts if c is not None]
         return min(counts) if counts else None
 
     def _capability_bytes(self, index: int) -> bytes:
         spec = self.capabilities[index]
-        value = np.asarray(self.sources[index].read(spec))
-        return np.ascontiguousarray(value, dtype=np.dtype(spec.dtype).newbyteorder("<")).tobytes()
+        source = self.sources[index]
+        try:
+            value = source.read(spec)
+        except SourceError as e:
+            raise e if e.stage else e.at_stage(spec.stage) from None  # say which capability it was feeding
+        if type(value) is np.ndarray and value.dtype == spec.wire_dtype and value.size == spec.count:
+            return value.tobytes()  # the usual case: nothing to convert
+        return capability_bytes(spec, value, source)
 
     # -- running ---------------------------------------------------------------------------
 
@@ -96,20 +108,23 @@ class Runtime:
         try:
             self.engine = create_engine(self.engine_name, self.rune.data, self.host, self.timeout)
             self.engine.call("_initialize")
-            self.status_address = self.engine.call("rune_status")
+            self.status_address = self.engine.call("rune_status") & 0xFFFFFFFF  # an address: unsigned
         except EngineCrash as e:
             self.engine = None
             raise BadRune(str(e)) from None
         except (EngineTrap, EngineTimeout) as e:
             self.engine = None
             raise BadRune(f"the rune failed while starting: {e or 'time limit'}") from None
+        if self.status_address + abi.STATUS_LAYOUT.size > self.engine.memory_size:
+            self._stop()
+            raise BadRune(f"the rune's status block (at {self.status_address}) lies outside its "
+                          f"{self.engine.memory_size} bytes of memory")
         self._call("rune_init")
 
     def run(self) -> list[Output]:
         """Run the pipeline once; returns the outputs in channel order."""
-        missing = self.missing_sources()
-        if missing:
-            raise missing_source_error(missing[0])
+        if len(self.sources) != len(self.capabilities):
+            raise missing_source_error(self.missing_sources()[0])
         if self.engine is None:
             self._start()
         self._call("rune_call")
@@ -176,6 +191,20 @@ class Runtime:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def capability_bytes(spec: CapabilitySpec, value, source: Source) -> bytes:
+    """What a source read, as the capability's little-endian elements; anything that is not
+    `spec.count` numbers (a Source subclass's mistake) is an error naming the source."""
+    try:
+        array = np.asarray(value)
+        if array.size == spec.count:
+            return np.ascontiguousarray(array, dtype=spec.wire_dtype).tobytes()
+        problem = f"{array.size} values"
+    except (TypeError, ValueError) as e:
+        problem = f"something that is not {spec.type_name} numbers ({e})"
+    raise SourceError(f"{source.description} gave {problem}; the capability takes {spec.count} "
+                      f"({spec.type_name}{list(spec.dimensions)})", stage=spec.stage)
 
 
 def missing_source_error(spec: CapabilitySpec) -> MissingSource:

@@ -7,13 +7,16 @@ per inference; a sound source with a stride streams a long recording in windows.
 
 from __future__ import annotations
 
+import math
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
-from rune.runtime.errors import SourceError
+from rune.runtime.errors import InputWarning, SourceError
 
 NUMPY_TYPES = {"u8": np.uint8, "i8": np.int8, "u16": np.uint16, "i16": np.int16, "u32": np.uint32,
                "i32": np.int32, "u64": np.uint64, "i64": np.int64, "f32": np.float32, "f64": np.float64}
@@ -31,6 +34,10 @@ class CapabilitySpec:
     dimensions: tuple[int, ...]
     bytes: int
 
+    def __post_init__(self):
+        self.count = math.prod(self.dimensions)  # read once per inference: worth keeping
+        self.wire_dtype = np.dtype(self.dtype).newbyteorder("<")  # as the rune's memory holds it
+
     @classmethod
     def from_manifest(cls, entry: dict) -> "CapabilitySpec":
         return cls(entry["index"], entry["stage"], entry["kind"], dict(entry["args"]), entry["type"],
@@ -39,10 +46,6 @@ class CapabilitySpec:
     @property
     def dtype(self):
         return NUMPY_TYPES[self.type_name]
-
-    @property
-    def count(self) -> int:
-        return int(np.prod(self.dimensions)) if self.dimensions else 1
 
 
 class Source:
@@ -75,17 +78,32 @@ class SplitMix64:
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK
         return z ^ (z >> 31)
 
+    def take(self, count: int) -> list[int]:
+        """The next `count` numbers (next() inlined: a RAND capability draws once per element)."""
+        mask, state, numbers = self.MASK, self.state, []
+        for _ in range(count):
+            state = (state + 0x9E3779B97F4A7C15) & mask
+            z = ((state ^ (state >> 30)) * 0xBF58476D1CE4E5B9) & mask
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+            numbers.append(z ^ (z >> 31))
+        self.state = state
+        return numbers
+
+
+UNIT = 1.0 / (1 << 53)
+
 
 def random_values(generator: SplitMix64, type_name: str, count: int, low, high) -> np.ndarray:
     """`count` values: floats uniform in [low, high) from 53 random bits (then rounded to the type),
     integers low + r mod (high - low), or all bits of the type when no range is given."""
     dtype = NUMPY_TYPES[type_name]
-    draws = [generator.next() for _ in range(count)]
+    draws = generator.take(count)
     if type_name in ("f32", "f64"):
         low = 0.0 if low is None else float(low)
-        high = 1.0 if high is None else float(high)
-        unit = np.array([d >> 11 for d in draws], dtype=np.float64) * (1.0 / (1 << 53))
-        return (low + unit * (high - low)).astype(dtype)
+        span = (1.0 if high is None else float(high)) - low
+        # Python floats are IEEE doubles: these are numpy's float64 operations, without numpy's
+        # cost per call (which dominates for the usual handful of values).
+        return np.array([low + (d >> 11) * UNIT * span for d in draws], dtype=dtype)
     bits = np.dtype(dtype).itemsize * 8
     if low is None and high is None:
         return np.array([d & ((1 << bits) - 1) for d in draws], dtype=np.uint64).astype(
@@ -107,29 +125,73 @@ class RandomSource(Source):
 
     def read(self, spec: CapabilitySpec) -> np.ndarray:
         # Each RAND capability has its own stream, so adding one does not change the others.
-        generator = self.generators.setdefault(spec.index, SplitMix64(self.seed + spec.index))
+        generator = self.generators.get(spec.index)
+        if generator is None:
+            generator = self.generators[spec.index] = SplitMix64(self.seed + spec.index)
         values = random_values(generator, spec.type_name, spec.count, spec.args.get("min"), spec.args.get("max"))
         return values.reshape(spec.dimensions)
 
 
-# -- SOUND -----------------------------------------------------------------------------------
+# -- decoding files --------------------------------------------------------------------------
 
-def read_wav(path: Path) -> tuple[int, np.ndarray]:
-    """(sample rate, mono float samples in [-1, 1] or int16 samples as they are)."""
+@contextmanager
+def decoding(path: Path, what: str, hint: str | None = None, telling: tuple[type, ...] = ()):
+    """Turn every failure of a third-party decoder into a SourceError naming the file.
+
+    Decoders (scipy's WAV reader, Pillow) meet damaged files with whatever their code trips on:
+    ValueError, struct.error, UnboundLocalError, ZeroDivisionError, MemoryError... None of them is
+    a bug in Rune, so all of them are the file's problem. Their warnings ("corrupt EXIF data") are
+    silenced: the file either decodes or fails here. `telling`: more exception types whose message
+    describes the file."""
     import warnings
-
-    from scipy.io import wavfile
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", wavfile.WavFileWarning)
-            rate, data = wavfile.read(path)
+            warnings.simplefilter("ignore")
+            yield
     except FileNotFoundError:
         raise SourceError(f"{path} does not exist") from None
-    except (ValueError, OSError, EOFError) as e:
-        raise SourceError(f"{path} is not a readable WAV file ({e})",
-                          hint="convert it to PCM WAV, e.g. with 'sox in.mp3 -b 16 out.wav'") from None
+    except (IsADirectoryError, PermissionError) as e:
+        raise SourceError(f"cannot read {path}: {e.strerror}") from None
+    except Exception as e:  # noqa: BLE001 -- see above
+        raise SourceError(f"{path} is not a readable {what} ({_reason(e, path, telling)})", hint=hint) from None
+
+
+def _reason(error: Exception, path: Path, telling: tuple[type, ...]) -> str:
+    """The decoder's own words when they describe the file, else what the failure means."""
+    if isinstance(error, MemoryError):
+        return "its header asks for more memory than there is"
+    if isinstance(error, (ValueError, OSError, EOFError, SyntaxError, *telling)) and str(error):
+        return str(error).replace(f" '{path}'", "")  # the path is said already
+    kind = type(error)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    return f"it is damaged: the decoder failed with {name}"
+
+
+# -- SOUND -----------------------------------------------------------------------------------
+
+# Sample rates a recording may have. A damaged header can claim any number; beyond these a
+# resampling filter would need gigabytes.
+MIN_RATE, MAX_RATE = 1000, 1_000_000
+# Resampling from `rate` to `hz` filters with up/down terms of hz/rate in lowest terms; an unusual
+# rate (16001 Hz, say) gets the nearest ratio with terms up to this, within 0.1%.
+MAX_RATIO_TERM = 1000
+
+WAV_HINT = "convert it to PCM WAV, e.g. with 'sox in.mp3 -b 16 out.wav'"
+
+
+def read_wav(path: Path) -> tuple[int, np.ndarray]:
+    """(sample rate, mono float samples in [-1, 1] or int16 samples as they are)."""
+    from scipy.io import wavfile
+
+    with decoding(path, "WAV file", WAV_HINT):
+        rate, data = wavfile.read(path)
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise SourceError(f"{path} is not a readable WAV file (its header gives the sample rate {rate} Hz, "
+                          f"outside {MIN_RATE}..{MAX_RATE:,})", hint=WAV_HINT)
     if data.ndim == 2:  # several channels: mix down
+        if data.shape[1] == 0:
+            raise SourceError(f"{path} is not a readable WAV file (its header gives 0 channels)", hint=WAV_HINT)
         data = _to_unit(data).mean(axis=1)
     return rate, data
 
@@ -137,10 +199,24 @@ def read_wav(path: Path) -> tuple[int, np.ndarray]:
 def _to_unit(data: np.ndarray) -> np.ndarray:
     """Samples as floats in [-1, 1] (8-bit WAV is unsigned, the wider integer formats are signed)."""
     if data.dtype.kind == "f":
-        return data.astype(np.float64)
+        # A float WAV may hold NaN or infinities (damaged, or badly written): silence and full scale.
+        return np.nan_to_num(data.astype(np.float64), nan=0.0, posinf=1.0, neginf=-1.0)
     if data.dtype == np.uint8:
         return (data.astype(np.float64) - 128.0) / 128.0
     return data.astype(np.float64) / -np.iinfo(data.dtype).min
+
+
+def resampling_ratio(rate: int, hz: int) -> tuple[int, int]:
+    """(up, down) for resampling from `rate` to `hz`: exact when the terms are small (44.1 kHz to
+    16 kHz is 160/441), otherwise the nearest ratio whose terms are at most MAX_RATIO_TERM."""
+    exact = Fraction(hz, rate)
+    if max(exact.numerator, exact.denominator) <= MAX_RATIO_TERM:
+        return exact.numerator, exact.denominator
+    if exact < 1:
+        near = exact.limit_denominator(MAX_RATIO_TERM)
+        return near.numerator, near.denominator
+    near = (1 / exact).limit_denominator(MAX_RATIO_TERM)
+    return near.denominator, near.numerator
 
 
 def to_pcm16(rate: int, data: np.ndarray, hz: int) -> np.ndarray:
@@ -148,13 +224,11 @@ def to_pcm16(rate: int, data: np.ndarray, hz: int) -> np.ndarray:
     if data.dtype == np.int16 and rate == hz:
         return data
     unit = _to_unit(data)
-    if rate != hz:
-        from math import gcd
-
+    if rate != hz and len(unit):
         from scipy.signal import resample_poly
 
-        g = gcd(rate, hz)
-        unit = resample_poly(unit, hz // g, rate // g)
+        up, down = resampling_ratio(rate, hz)
+        unit = resample_poly(unit, up, down)
     return np.clip(np.round(unit * 32768.0), -32768, 32767).astype(np.int16)
 
 
@@ -191,16 +265,26 @@ class SoundSource(Source):
         samples = self._load(hz)
         window = samples[self.position:self.position + spec.count]
         if len(window) < spec.count:  # a short recording is padded with silence
+            self._warn_padding(len(window), spec.count, hz, spec.stage)
             window = np.concatenate([window, np.zeros(spec.count - len(window), np.int16)])
         if self.stride_ms:
             self.position += max(1, hz * self.stride_ms // 1000)
         return window.reshape(spec.dimensions)
 
+    def _warn_padding(self, have: int, need: int, hz: int, stage: str) -> None:
+        import warnings
+
+        held = "no audio" if not have else f"{have * 1000 / hz:g} ms of audio"
+        where = f" from {self.position * 1000 / hz:g} ms" if self.position else ""
+        warnings.warn(f"{self.path} holds {held}{where}; capability '{stage}' takes {need * 1000 / hz:g} ms, so "
+                      f"{(need - have) * 1000 / hz:g} ms of silence were added", InputWarning, stacklevel=2)
+
 
 # -- IMAGE -----------------------------------------------------------------------------------
 
 class ImageSource(Source):
-    """A picture (PNG, JPEG, BMP, ...) resized to the capability's size, in its pixel format."""
+    """A picture (PNG, JPEG, BMP, ...) turned upright (EXIF orientation), resized to the
+    capability's size and converted to its pixel format."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -214,19 +298,15 @@ class ImageSource(Source):
         return self.cache[key]
 
     def _load(self, spec: CapabilitySpec) -> np.ndarray:
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps
 
         width, height, fmt = int(spec.args["width"]), int(spec.args["height"]), spec.args["pixel_format"]
-        try:
+        # Pillow refuses pictures beyond about 179 megapixels (a damaged header can claim any size).
+        with decoding(self.path, "image", telling=(Image.DecompressionBombError,)):
             with Image.open(self.path) as image:
-                image = image.convert("L" if fmt == "GrayScale" else "RGB")
-                if image.size != (width, height):
-                    image = image.resize((width, height), Image.BILINEAR)
-                pixels = np.asarray(image, dtype=np.uint8)
-        except FileNotFoundError:
-            raise SourceError(f"{self.path} does not exist") from None
-        except (UnidentifiedImageError, OSError, ValueError) as e:
-            raise SourceError(f"{self.path} is not a readable image ({e})") from None
+                image = ImageOps.exif_transpose(image)  # as the camera was held
+                image = to_8_bits(image).convert("L" if fmt == "GrayScale" else "RGB")
+                pixels = np.asarray(fit(image, width, height), dtype=np.uint8)
         if fmt == "BGR":
             pixels = pixels[..., ::-1]
         if spec.type_name == "u8":
@@ -234,6 +314,35 @@ class ImageSource(Source):
         if spec.type_name == "i8":  # the int8 models' convention
             return (pixels.astype(np.int16) - 128).astype(np.int8)
         return (pixels.astype(np.float32) / np.float32(255.0)).astype(np.float32)
+
+
+def to_8_bits(image):
+    """16-bit greyscale (Pillow's modes I;16* and I, as PNG, TIFF and PGM give it) scaled to 8 bits:
+    Pillow's own conversion clips it, so everything above 255 would be white."""
+    from PIL import Image
+
+    if image.mode.startswith("I;16") or image.mode == "I":
+        wide = np.clip(np.asarray(image).astype(np.int64), 0, 65535)
+        return Image.fromarray(((wide + 128) // 257).astype(np.uint8), "L")  # round(v * 255 / 65535)
+    return image
+
+
+def fit(image, width: int, height: int):
+    """The picture at width x height. Shrinking averages the area each new pixel covers (Pillow's
+    BOX filter: no aliasing, and no more blur than the change of size requires); growing
+    interpolates bilinearly. An axis that shrinks and one that grows are resized in turn."""
+    from PIL import Image
+
+    def filter_for(new: int, old: int):
+        return Image.BOX if new < old else Image.BILINEAR
+
+    old_width, old_height = image.size
+    if (width, height) == (old_width, old_height):
+        return image
+    if (width <= old_width) == (height <= old_height):  # both shrink, or both grow
+        return image.resize((width, height), Image.BOX if width <= old_width else Image.BILINEAR)
+    image = image.resize((width, old_height), filter_for(width, old_width))
+    return image.resize((width, height), filter_for(height, old_height))
 
 
 # -- ACCEL and RAW ---------------------------------------------------------------------------
@@ -258,11 +367,9 @@ class AccelSource(Source):
     def _load(self) -> np.ndarray:
         import csv
 
-        try:
-            with open(self.path, newline="") as f:
+        with decoding(self.path, "CSV file", hint="write one x,y,z row of numbers per line"):
+            with open(self.path, newline="", encoding="utf-8") as f:
                 lines = list(csv.reader(f))
-        except OSError as e:
-            raise SourceError(f"cannot read {self.path}: {e.strerror}") from None
         rows = []
         for number, line in enumerate(lines, start=1):
             fields = [v.strip() for v in line if v.strip()]
@@ -288,10 +395,8 @@ class RawSource(Source):
         self.description = f"raw bytes from {self.path}"
 
     def read(self, spec: CapabilitySpec) -> np.ndarray:
-        try:
+        with decoding(self.path, "file"):
             data = self.path.read_bytes()
-        except OSError as e:
-            raise SourceError(f"cannot read {self.path}: {e.strerror}") from None
         if len(data) < spec.bytes:
             raise SourceError(f"{self.path} has {len(data)} bytes; the capability needs {spec.bytes}",
                               stage=spec.stage)
