@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rune.runtime.host import make_output
-from rune.runtime.outputs import decode_text, format_float, json_line
+from rune.runtime.outputs import Output, decode_text, format_float, human, json_line, score_labels
 
 
 def test_key_order_and_spacing():
@@ -59,3 +60,52 @@ def test_outputs_from_raw_bytes():
     output = make_output(entry, np.array([1, -2, 3, -4], "<i2").tobytes())
     assert output.value.tolist() == [[1, -2], [3, -4]]
     assert output.json_line() == '{"type_name":"i16","channel":3,"elements":[1,-2,3,-4],"dimensions":[2,2]}'
+
+
+@pytest.mark.filterwarnings("error")
+def test_the_largest_floats_are_written_without_numpy_warnings():
+    """Some texts of the largest f32 round past it ("3.403e+38"); converting them back overflowed."""
+    largest = np.finfo(np.float32).max
+    line = json_line("f32", 0, np.array([largest, -largest, np.float32(1e-45)], np.float32), [3])
+    assert json.loads(line)["elements"] == [3.4028235e38, -3.4028235e38, 1e-45]
+    assert format_float(float(np.finfo(np.float64).max), 17, False) == "1.7976931348623157e+308"
+
+
+def _output(value, channel=1, type_name="i8"):
+    return Output(channel, "serial", "model", type_name, list(value.shape), value)
+
+
+def test_human_output_names_scores_by_their_labels():
+    scores = np.array([[-128, -128, 127, -128]], np.int8)
+    labels = ["silence", "unknown", "yes", "no"]
+    assert human(_output(scores), labels=labels) == "[1] model i8[1, 4]: silence=-128, unknown=-128, yes=127, no=-128"
+    assert human(_output(scores)) == "[1] model i8[1, 4]: -128 -128 127 -128"
+    many = np.arange(12, dtype=np.float32) / 10
+    words = [f"w{i}" for i in range(12)]
+    assert human(_output(many, type_name="f32"), top=2, labels=words) == "[1] model f32[12]: top 2 of 12: w11=1.1, w10=1"
+    assert human(_output(scores), labels=["too", "few"]) == "[1] model i8[1, 4]: -128 -128 127 -128"
+
+
+def test_score_labels_follow_argmax_and_label_stages():
+    def stage(name, block=None, inputs=(), labels=None):
+        entry = {"name": name, "kind": "proc-block" if block else "model", "target": block or "m.tflite",
+                 "inputs": [{"stage": s, "output": 0} for s in inputs], "outputs": []}
+        if block:
+            entry["block"] = block
+        if labels is not None:
+            entry["args"] = {"labels": labels}
+        return entry
+
+    def out(channel, source, dimensions, type_name="i8"):
+        return {"channel": channel, "stage": "serial", "source": {"stage": source, "output": 0}, "type": type_name,
+                "dimensions": dimensions}
+
+    manifest = {"stages": [stage("model"), stage("top", "argmax", ["model"]),
+                           stage("label", "label", ["top"], ["a", "b", "c"]), stage("other")],
+                "outputs": [out(0, "label", [1], "utf8"), out(1, "model", [1, 3]), out(2, "other", [1, 3])]}
+    assert score_labels(manifest) == {1: ["a", "b", "c"]}
+    manifest["outputs"][1]["dimensions"] = [1, 4]  # more scores than labels: no labels
+    assert score_labels(manifest) == {}
+    manifest["outputs"][1]["dimensions"] = [3]
+    manifest["stages"].append(stage("label2", "label", ["top"], ["x", "y", "z"]))  # two label stages disagree
+    assert score_labels(manifest) == {}

@@ -32,7 +32,8 @@ def test_named_capability_and_human_output(built_examples):
     result = rune("run", built_examples["person_detection"], "--capability",
                   f"image:{shared_data() / 'images' / 'no_person.png'}")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "[0] label utf8[1]: no person"
+    assert result.stdout.splitlines() == ["[0] label utf8[1]: no person",
+                                          "[1] detect i8[1, 2]: no person=57, person=-57"]
 
 
 def test_random_seed_repeats_and_engines(built_examples):
@@ -65,6 +66,59 @@ def test_source_problems_are_user_errors(built_examples, tmp_path):
     assert bad.returncode == 2 and "is not a readable WAV file" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_running_a_runefile_says_to_build_it_first():
-    result = rune("run", ROOT / "examples" / "sine")
-    assert result.returncode == 2 and "rune build" in result.stderr
+def test_running_a_runefile_says_to_build_it_first(tmp_path):
+    for path in (ROOT / "examples" / "sine", ROOT / "examples" / "sine" / "Runefile.yml"):
+        result = rune("run", path)
+        assert result.returncode == 2 and f"build it first: rune build {path}" in result.stderr
+    (tmp_path / "notes.txt").write_text("hello")
+    result = rune("run", tmp_path / "notes.txt")
+    assert result.returncode == 2 and "notes.txt is not a .rune (it is not a WebAssembly module)" in result.stderr
+
+
+def test_a_rune_is_known_by_its_content_not_its_name(built_examples, tmp_path):
+    (tmp_path / "sine.bin").write_bytes(built_examples["sine"].read_bytes())
+    result = rune("run", tmp_path / "sine.bin", "--random", "1", "--json")
+    assert result.returncode == 0, result.stderr
+    assert len(json_lines(result.stdout)) == 2
+
+
+def test_flags_that_feed_nothing_are_warned_about(built_examples):
+    result = rune("run", built_examples["person_detection"], "--image", shared_data() / "images" / "person.png",
+                  "--random", "5", "--stride-ms", "500")
+    assert result.returncode == 0, result.stderr
+    assert "warning: --random 5 is ignored: the rune has no RAND capability" in result.stderr
+    assert "warning: --stride-ms 500 is ignored: it streams a recording, and the rune has no SOUND capability" \
+        in result.stderr
+
+
+def test_missing_and_damaged_inputs_name_the_capability(built_examples, tmp_path):
+    missing = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "nowhere.wav")
+    assert missing.returncode == 2
+    assert f"stage 'audio': {tmp_path / 'nowhere.wav'} does not exist" in missing.stderr
+    assert "--sound" in missing.stderr and "SOUND capability 'audio'" in missing.stderr
+    (tmp_path / "cut.wav").write_bytes((shared_data() / "audio" / "yes_1000ms.wav").read_bytes()[:30])
+    cut = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "cut.wav")
+    assert cut.returncode == 2 and "cut.wav is not a readable WAV file" in cut.stderr
+    assert "stage 'audio'" in cut.stderr and "internal error" not in cut.stderr and "Traceback" not in cut.stderr
+
+
+def test_a_short_recording_is_padded_with_a_warning(built_examples, tmp_path):
+    from scipy.io import wavfile
+
+    rate, samples = wavfile.read(shared_data() / "audio" / "yes_1000ms.wav")
+    wavfile.write(tmp_path / "short.wav", rate, samples[:4000])
+    result = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "short.wav")
+    assert result.returncode == 0, result.stderr
+    assert "warning: " in result.stderr and "short.wav holds 250 ms of audio; capability 'audio' takes 1000 ms, " \
+                                           "so 750 ms of silence were added" in result.stderr
+
+
+def test_a_corrupted_manifest_is_a_user_error(built_examples, tmp_path):
+    data = built_examples["micro_speech"].read_bytes()
+    position = data.rindex(b'"hz":16000')
+    (tmp_path / "edited.rune").write_bytes(data[:position] + b'"hz":"160"' + data[position + 10:])
+    for command in ("run", "inspect"):
+        result = rune(command, tmp_path / "edited.rune")
+        assert result.returncode == 2, result.stderr
+        assert "has a corrupted manifest: capabilities[0].args.hz: '160' is not of type 'integer'" in result.stderr
+        assert "rune build" in result.stderr and "Traceback" not in result.stderr

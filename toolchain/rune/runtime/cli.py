@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -60,16 +62,16 @@ def run_command(rune, sound, image, accel, raw, seed, named, repeat, stride_ms, 
     """
     from rune import console
     from rune.diagnostics import Diagnostic, RuneError
-    from rune.runtime.outputs import human
+    from rune.runtime.outputs import human, score_labels
     from rune.runtime.runtime import Runtime
     from rune.runtime.source_flags import sources_from_flags
 
-    if rune.is_dir() or rune.suffix != ".rune":
-        raise RuneError(Diagnostic(f"{rune} is not a .rune file", hint=f"build it first: rune build {rune}"))
-    runtime = Runtime.load(rune, engine=engine, model_engine=model_engine, timeout=timeout)
-    with runtime:
+    check_is_rune(rune)
+    with warnings_to_console(), Runtime.load(rune, engine=engine, model_engine=model_engine,
+                                             timeout=timeout) as runtime:
         files = {"sound": sound, "image": image, "accel": accel, "raw": raw}
-        sources, notes = sources_from_flags(runtime.capabilities, files, list(named), seed, stride_ms)
+        sources, notes = sources_from_flags(runtime.capabilities, files, list(named), seed, stride_ms,
+                                            warn=console.warn)
         for index, source in sources.items():
             runtime.set_source(index, source)
         for note in notes:
@@ -88,9 +90,50 @@ def run_command(rune, sound, image, accel, raw, seed, named, repeat, stride_ms, 
         console.info(f"running {rune.name} with {engine} ({count} inference{'s' if count != 1 else ''})")
         from tqdm import tqdm
 
+        labels = score_labels(runtime.manifest)
         progress = tqdm(total=count, unit="inference", disable=None if count >= 20 else True, leave=False)
         with progress:
             for _ in range(count):
                 for output in runtime.run():
-                    click.echo(output.json_line() if as_json else human(output))
+                    click.echo(output.json_line() if as_json else human(output, labels=labels.get(output.channel)))
                 progress.update()
+
+
+def check_is_rune(path: Path) -> None:
+    """Refuse what is not a .rune by its content (any name will do), with advice for a Runefile."""
+    from rune.container.wasm import MAGIC
+    from rune.diagnostics import Diagnostic, RuneError
+
+    build = f"build it first: rune build {path}"
+    if path.is_dir():
+        raise RuneError(Diagnostic(f"{path} is a folder, not a .rune", hint=build))
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(MAGIC))
+    except OSError as e:
+        raise RuneError(Diagnostic(f"cannot read {path}: {e.strerror}")) from None
+    if head[:4] != MAGIC[:4]:
+        runefile = path.suffix in (".yml", ".yaml") or path.name.startswith("Runefile")
+        raise RuneError(Diagnostic(f"{path} is not a .rune (it is not a WebAssembly module)",
+                                   hint=build if runefile else "a .rune is what 'rune build' writes"))
+
+
+@contextmanager
+def warnings_to_console():
+    """InputWarnings (a recording padded with silence, ...) as Rune's own warnings on stderr,
+    each time they happen."""
+    from rune import console
+    from rune.runtime.errors import InputWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", InputWarning)
+        shown = warnings.showwarning
+
+        def show(message, category, *rest, **options):
+            if issubclass(category, InputWarning):
+                console.warn(str(message))
+            else:
+                shown(message, category, *rest, **options)
+
+        warnings.showwarning = show
+        yield

@@ -12,11 +12,15 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 codecs.register_error("rune_per_byte", lambda e: ("\ufffd", e.start + 1))
+
+# The largest f32 plus half a unit in the last place: doubles at or beyond it round to infinity.
+F32_OVERFLOW = 3.4028235677973366e38
 
 
 @dataclass
@@ -44,10 +48,16 @@ def format_float(value: float, precision_limit: int, single: bool) -> str:
         return '"NaN"'
     if value in (float("inf"), float("-inf")):
         return '"Infinity"' if value > 0 else '"-Infinity"'
+    target = np.float32(value) if single else value
     for precision in range(1, precision_limit + 1):
         text = "%.*g" % (precision, value)
         back = float(text)
-        if (np.float32(back) == np.float32(value)) if single else back == value:
+        if single:
+            # A text can round past the largest f32 ("3.403e+38"): such a text does not read back,
+            # and numpy would warn about the overflow, so it is not converted.
+            if abs(back) < F32_OVERFLOW and np.float32(back) == target:
+                return text
+        elif back == target:
             return text
     return "%.*g" % (precision_limit, value)
 
@@ -68,18 +78,51 @@ def json_line(type_name: str, channel: int, value, dimensions) -> str:
             f'"dimensions":[{",".join(str(int(d)) for d in dimensions)}]}}')
 
 
-def human(output: Output, top: int = 5) -> str:
-    """A line for people: strings as they are, short tensors in full, long ones by their top scores."""
+def human(output: Output, top: int = 5, labels: list[str] | None = None) -> str:
+    """A line for people: strings as they are, short tensors in full, long ones by their top scores;
+    with `labels` (see score_labels), each score by its label."""
     shape = f"{output.type_name}[{', '.join(map(str, output.dimensions))}]"
     head = f"[{output.channel}] {output.source} {shape}:"
     if output.type_name == "utf8":
         return f"{head} " + ", ".join(output.value)
     flat = output.value.reshape(-1)
+    if labels is not None and len(labels) < flat.size:
+        labels = None
     if flat.size <= 8:
+        if labels:
+            return f"{head} " + ", ".join(f"{labels[i]}={_short(v, output.type_name)}" for i, v in enumerate(flat))
         return f"{head} " + " ".join(_short(v, output.type_name) for v in flat)
     order = np.argsort(-flat.astype(np.float64), kind="stable")[:top]
-    best = ", ".join(f"#{i}={_short(flat[i], output.type_name)}" for i in order)
+    best = ", ".join(f"{labels[i] if labels else f'#{i}'}={_short(flat[i], output.type_name)}" for i in order)
     return f"{head} top {top} of {flat.size}: {best}"
+
+
+SELECTORS = ("argmax", "most_confident_indices")  # blocks whose outputs are indices into their input
+
+
+def score_labels(manifest: dict) -> dict[int, list[str]]:
+    """Output channel -> the label of each element of its tensor, where the pipeline says it: the
+    tensor feeds an argmax (or most_confident_indices) stage whose indices a label stage turns into
+    words, so element i is what labels[i] names. Channels without such a chain, or with label stages
+    that disagree, are left out."""
+    stages = manifest["stages"]
+    labelled: dict[tuple[str, int], list[list[str]]] = {}
+    for selector in stages:
+        if selector.get("block") not in SELECTORS or len(selector["inputs"]) != 1:
+            continue
+        scores = selector["inputs"][0]
+        for stage in stages:
+            words = stage.get("args", {}).get("labels")
+            if (stage.get("block") == "label" and [(i["stage"], i["output"]) for i in stage["inputs"]]
+                    == [(selector["name"], 0)] and isinstance(words, list) and all(isinstance(w, str) for w in words)):
+                labelled.setdefault((scores["stage"], scores["output"]), []).append(words)
+    result = {}
+    for out in manifest["outputs"]:
+        candidates = labelled.get((out["source"]["stage"], out["source"]["output"]), [])
+        words = candidates[0] if candidates and all(c == candidates[0] for c in candidates) else None
+        if words and out["type"] != "utf8" and len(words) >= math.prod(out["dimensions"]):
+            result[out["channel"]] = words
+    return result
 
 
 def _short(value, type_name: str) -> str:

@@ -8,23 +8,31 @@ capabilities take --random SEED (a fresh seed if none is given, which the notes 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
-from rune.runtime.errors import RunError
+from rune.runtime.errors import RunError, SourceError
 from rune.runtime.sources import FILE_SOURCES, CapabilitySpec, RandomSource, Source
 
 FLAG_KINDS = {"sound": "SOUND", "image": "IMAGE", "accel": "ACCEL", "raw": "RAW"}
 
 
 def sources_from_flags(capabilities: list[CapabilitySpec], files: dict[str, list[Path]], named: list[str],
-                       seed: int | None, stride_ms: int | None = None) -> tuple[dict[int, Source], list[str]]:
-    """(capability index -> source, notes for the log)."""
+                       seed: int | None, stride_ms: int | None = None,
+                       warn: Callable[[str], None] | None = None) -> tuple[dict[int, Source], list[str]]:
+    """(capability index -> source, notes for the log). Flags that feed nothing are reported to
+    `warn` (by default they join the notes)."""
     sources: dict[int, Source] = {}
     notes: list[str] = []
+    warn = warn or notes.append
 
-    def make(kind: str, path: Path) -> Source:
-        if kind == "SOUND":
-            return FILE_SOURCES[kind](path, stride_ms=stride_ms)
-        return FILE_SOURCES[kind](path)
+    def make(spec: CapabilitySpec, path: Path, given: str) -> Source:
+        # Checked now, so that the error names the capability before anything runs.
+        if not path.exists():
+            raise SourceError(f"{path} does not exist", stage=spec.stage,
+                              hint=f"{given} feeds the {spec.kind} capability '{spec.stage}'")
+        if spec.kind == "SOUND":
+            return FILE_SOURCES[spec.kind](path, stride_ms=stride_ms)
+        return FILE_SOURCES[spec.kind](path)
 
     def capability(name: str) -> CapabilitySpec:
         for spec in capabilities:
@@ -44,7 +52,7 @@ def sources_from_flags(capabilities: list[CapabilitySpec], files: dict[str, list
             except ValueError:
                 raise RunError(f"--capability {name}:SEED needs a whole number for a RAND capability") from None
         else:
-            sources[spec.index] = make(spec.kind, Path(value))
+            sources[spec.index] = make(spec, Path(value), f"--capability {item}")
 
     for flag, kind in FLAG_KINDS.items():
         paths = list(files.get(flag, []))
@@ -58,7 +66,7 @@ def sources_from_flags(capabilities: list[CapabilitySpec], files: dict[str, list
             spec = by_number.get(position) or (in_order.pop(0) if in_order else None)
             if spec is None:
                 raise RunError(f"--{flag} file {position + 1} ({path}) matches no {kind} capability")
-            sources[spec.index] = make(kind, path)
+            sources[spec.index] = make(spec, path, f"--{flag} {path}")
 
     rand = [c for c in capabilities if c.kind == "RAND" and c.index not in sources]
     if rand:
@@ -67,4 +75,10 @@ def sources_from_flags(capabilities: list[CapabilitySpec], files: dict[str, list
             sources[spec.index] = source
         if seed is None:
             notes.append(f"random inputs use the seed {source.seed} (pass --random {source.seed} to repeat them)")
+    elif seed is not None:
+        warn(f"--random {seed} is ignored: " + ("every RAND capability has its seed from --capability"
+                                                if any(c.kind == "RAND" for c in capabilities)
+                                                else "the rune has no RAND capability"))
+    if stride_ms and not any(c.kind == "SOUND" and c.index in sources for c in capabilities):
+        warn(f"--stride-ms {stride_ms} is ignored: it streams a recording, and the rune has no SOUND capability")
     return sources, notes
