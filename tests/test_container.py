@@ -130,8 +130,10 @@ def test_an_edited_manifest_is_refused(built_examples, old, new, message):
     (lambda m: m["models"][0].update(stage="fft"), "models[0].stage: 'fft' is not a model stage"),
     (lambda m: m["models"][0]["outputs"][0].update(dimensions=[1, 5]), "models[0].outputs differ"),
     (lambda m: m["stages"][4]["inputs"][0].update(stage="nowhere"), "stages[4].inputs[0]: there is no stage 'nowhere'"),
-    (lambda m: m["stages"][1]["inputs"][0].update(stage="label"), "stages[1].inputs[0]: stage 'label' does not run before 'fft'"),
-    (lambda m: m["stages"][1]["inputs"][0].update(output=3), "stages[1].inputs[0]: stage 'audio' has 1 output(s), not an output 3"),
+    (lambda m: m["stages"][1]["inputs"][0].update(stage="label"),
+     "stages[1].inputs[0]: stage 'label' does not run before 'fft'"),
+    (lambda m: m["stages"][1]["inputs"][0].update(output=3),
+     "stages[1].inputs[0]: stage 'audio' has 1 output(s), not an output 3"),
     (lambda m: m["stages"].append(dict(m["stages"][0])), "stages[7]: a second stage named 'audio'"),
     (lambda m: m["memory"].update(pages=0), "memory: 54,688 bytes used in 0 page(s)"),
     (lambda m: m["outputs"][1].update(type="i16", bytes=8), "outputs[1]: i16[1, 4], but its source 'model' produces"),
@@ -148,7 +150,8 @@ def test_image_arguments_must_match_the_dimensions(built_examples):
         for entry in (manifest["capabilities"][0], manifest["stages"][0]):
             entry["args"]["pixel_format"] = "RGB"
     data = with_manifest(built_examples["person_detection"].read_bytes(), edit)
-    with pytest.raises(RuneFileError, match=re.escape("dimensions [1, 96, 96, 1], but 96 x 96 RGB makes [1, 96, 96, 3]")):
+    expected = "dimensions [1, 96, 96, 1], but 96 x 96 RGB makes [1, 96, 96, 3]"
+    with pytest.raises(RuneFileError, match=re.escape(expected)):
         RuneFile.from_bytes(data)
 
 

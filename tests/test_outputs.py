@@ -82,7 +82,8 @@ def test_human_output_names_scores_by_their_labels():
     assert human(_output(scores)) == "[1] model i8[1, 4]: -128 -128 127 -128"
     many = np.arange(12, dtype=np.float32) / 10
     words = [f"w{i}" for i in range(12)]
-    assert human(_output(many, type_name="f32"), top=2, labels=words) == "[1] model f32[12]: top 2 of 12: w11=1.1, w10=1"
+    assert human(_output(many, type_name="f32"), top=2, labels=words) == \
+        "[1] model f32[12]: top 2 of 12: w11=1.1, w10=1"
     assert human(_output(scores), labels=["too", "few"]) == "[1] model i8[1, 4]: -128 -128 127 -128"
 
 
