@@ -77,7 +77,8 @@ class PersonDetection:
     def __init__(self, image: Path):
         from PIL import Image
 
-        pixels = np.asarray(Image.open(image).convert("L").resize((96, 96), Image.BILINEAR), np.int16)
+        # Shrunk by area averaging, as Rune's ImageSource does (not timed: the picture is read once).
+        pixels = np.asarray(Image.open(image).convert("L").resize((96, 96), Image.BOX), np.int16)
         self.pixels = (pixels - 128).astype(np.int8).reshape(1, 96, 96, 1)
         self.model = runtime.Interpreter.from_file(str(EXAMPLES / "person_detection" / "model.tflite"))
 
