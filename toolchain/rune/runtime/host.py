@@ -61,7 +61,8 @@ class Host:
     def capability_read(self, memory: Memory, capability: int, address: int, length: int) -> int:
         try:
             stage, expected = _entry(self.capabilities, capability, "capability")
-            _expect_size(length, expected, f"capability '{stage}'")
+            if length != expected:  # (messages are formatted only on failure: this runs per inference)
+                raise _wrong_size(length, expected, f"capability '{stage}'")
             _check_range(memory, address, length)
             data = self.capability_data(capability)
             if len(data) != length:
@@ -77,7 +78,8 @@ class Host:
             call.check_count(count)
             regions = call.regions(memory_read(memory, buffers, count * abi.BUFFER_LAYOUT.size))
             for (address, length), expected, name in zip(regions, call.sizes, call.names):
-                _expect_size(length, expected, f"tensor '{name}' of model '{call.stage}'")
+                if length != expected:
+                    raise _wrong_size(length, expected, f"tensor '{name}' of model '{call.stage}'")
                 _check_range(memory, address, length)
             inputs = [memory.read(address, length) for address, length in regions[:call.input_count]]
             results = self.models[model].invoke(inputs)
@@ -92,7 +94,8 @@ class Host:
     def output_write(self, memory: Memory, output: int, address: int, length: int) -> int:
         try:
             channel = _entry(self.channels, output, "output")
-            _expect_size(length, channel.bytes, f"output channel {output}")
+            if length != channel.bytes:
+                raise _wrong_size(length, channel.bytes, f"output channel {output}")
             self.outputs.append(channel.output(memory_read(memory, address, length), memory))
             return 0
         except BaseException as e:
@@ -125,22 +128,21 @@ class _Channel:
     """One output channel: its size and how its bytes become an Output."""
 
     def __init__(self, entry: dict):
-        self.entry = entry
+        self.channel, self.stage, self.source = entry["channel"], entry["stage"], entry["source"]["stage"]
+        self.type_name = entry["type"]
         self.bytes = entry.get("bytes")  # make_output may be given an entry without it
         self.dimensions = list(entry["dimensions"])
         self.shape = tuple(self.dimensions)
-        self.utf8 = entry["type"] == "utf8"
-        self.dtype = None if self.utf8 else np.dtype(NUMPY_TYPES[entry["type"]]).newbyteorder("<")
+        self.utf8 = self.type_name == "utf8"
+        self.dtype = None if self.utf8 else np.dtype(NUMPY_TYPES[self.type_name]).newbyteorder("<")
 
     def output(self, raw: bytes, memory: Memory | None) -> Output:
-        entry = self.entry
         if self.utf8:
             pointers = np.frombuffer(raw, dtype="<u4")
             value = [read_string(memory, int(p)) for p in pointers]
         else:
             value = np.frombuffer(bytearray(raw), dtype=self.dtype).reshape(self.shape)  # writable, not shared
-        return Output(entry["channel"], entry["stage"], entry["source"]["stage"], entry["type"], list(self.dimensions),
-                      value)
+        return Output(self.channel, self.stage, self.source, self.type_name, list(self.dimensions), value)
 
 
 def make_output(entry: dict, raw: bytes, memory: Memory | None = None) -> Output:
@@ -181,6 +183,5 @@ def _entry(entries: list, index: int, what: str):
     return entries[index]
 
 
-def _expect_size(length: int, expected: int, what: str) -> None:
-    if length != expected:
-        raise RunError(f"the rune passed {length} bytes for {what}, which has {expected}")
+def _wrong_size(length: int, expected: int, what: str) -> RunError:
+    return RunError(f"the rune passed {length} bytes for {what}, which has {expected}")

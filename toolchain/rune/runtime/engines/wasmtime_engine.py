@@ -89,6 +89,11 @@ class _Watchdog:
 _call_unchecked = _bindings._wasmtime_func_call_unchecked
 _set_epoch_deadline = _bindings._wasmtime_context_set_epoch_deadline
 _CALLBACK = ffi.wasmtime_func_unchecked_callback_t
+# The same C signature with the values as int32s: reading a Python int from them costs less than
+# making a ctypes union object per value.
+_I32_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32),
+                                 ctypes.c_size_t)
+assert ctypes.sizeof(ffi.wasmtime_val_raw_t) == 16
 _FINALIZER = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 _no_finalizer = _FINALIZER(lambda env: None)
 
@@ -135,18 +140,19 @@ class WasmtimeEngine(Engine):
         assert len(params) == 3 and len(results) == 1, "every ABI v1 import is (i32, i32, i32) -> i32"
 
         def callback(env, caller, values, length):
-            try:
-                values[0].i32 = method(memory_ref[0], values[0].i32, values[1].i32, values[2].i32)
+            try:  # values: wasmtime_val_raw_t[3], 16 bytes each, seen as int32s: their i32 at 0, 4, 8
+                values[0] = method(memory_ref[0], values[0], values[4], values[8])
             except BaseException as e:  # never let an exception unwind through wasm
-                values[0].i32 = host.fail(e)
+                values[0] = host.fail(e)
             return 0  # no trap
 
-        raw = _CALLBACK(callback)
+        raw = _I32_CALLBACK(callback)
         i32 = wasmtime.ValType.i32()
         kind = wasmtime.FuncType([i32] * 3, [i32])
         module_name, import_name = abi.IMPORT_MODULE.encode(), name.encode()
         error = ffi.wasmtime_linker_define_func_unchecked(linker.ptr(), module_name, len(module_name), import_name,
-                                                          len(import_name), kind.ptr(), raw, None, _no_finalizer)
+                                                          len(import_name), kind.ptr(), ctypes.cast(raw, _CALLBACK),
+                                                          None, _no_finalizer)
         if error:
             raise wasmtime.WasmtimeError._from_ptr(error)
         return raw
