@@ -493,6 +493,19 @@ def test_a_rune_importing_outside_the_abi_is_refused(engine):
         Runtime.load(hostile_rune(wat), engine=engine)
 
 
+def test_a_rune_with_a_growable_memory_or_wrongly_typed_exports_is_refused():
+    growable = HOSTILE.format(body="(i32.const 0)").replace('(memory (export "memory") 1 1)',
+                                                             '(memory (export "memory") 1 2)')
+    with pytest.raises(BadRune, match=re.escape("the rune's memory can grow (1 pages, at most 2)")):
+        Runtime.load(hostile_rune(growable), engine="wasmtime")
+    typed = HOSTILE.format(body="(i32.const 0)").replace('(func (export "rune_init") (result i32) (i32.const 0))',
+                                                          '(func (export "rune_init") (param i32) (result i32) '
+                                                          '(i32.const 0))')
+    with pytest.raises(BadRune, match=re.escape("the rune's export 'rune_init' has the type (i32) -> (i32), "
+                                                "not () -> (i32)")):
+        Runtime.load(hostile_rune(typed), engine="wasmtime")
+
+
 def test_truncated_and_corrupted_runes_are_refused(built_examples):
     data = built_examples["sine"].read_bytes()
     with pytest.raises(BadRune):

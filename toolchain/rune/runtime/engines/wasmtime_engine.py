@@ -127,6 +127,10 @@ class WasmtimeEngine(Engine):
         self.references = {name: ctypes.byref(function) for name, function in self.functions.items()}
         self.values = (ffi.wasmtime_val_raw_t * 1)()  # no parameters, at most one i32 result
         self._new_trap_slot()
+        limits = exports["memory"].type(self.store).limits
+        if limits.max != limits.min:  # _Memory keeps the memory's address, which growing could move
+            raise EngineCrash(f"the rune's memory can grow ({limits.min} pages, at most {limits.max}); the ABI "
+                              f"fixes its size (initial == maximum)")
         self.memory = _Memory(exports["memory"], self.store)
         self.memory_size = self.memory.size
         memory_ref.append(self.memory)
