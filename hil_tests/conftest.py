@@ -23,21 +23,31 @@ def pytest_addoption(parser):
     parser.addoption("--port", default=None, help="The serial port of a real board (e.g. /dev/ttyACM0).")
 
 
+@pytest.fixture(scope="session")
+def board_port(request):
+    """(board id or None for the emulated default, serial port or None): skips, saying why, when
+    a real board is asked for but not attached."""
+    chosen, port = request.config.getoption("--board"), request.config.getoption("--port")
+    if chosen:
+        from rune.boards import find_board
+
+        board = find_board(chosen)
+        if not board.emulated and not port:
+            pytest.skip(f"{board.id} is a real board: pass --port to say where it is attached")
+        if not board.emulated and not (port.startswith(("socket://", "rfc2217://")) or os.path.exists(port)):
+            pytest.skip(f"no board attached at {port}")
+    return chosen, port
+
+
 @pytest.fixture(scope="session", params=["aot", "wasm3"])
-def device(request):
+def device(request, board_port):
     """A function: (rune path, sources, board id or None) -> context manager of a DeviceSession,
     once for each engine that runs the rune's module on the board."""
     from rune.boards import find_board
     from rune.container.rune_file import RuneFile
     from rune.firmware.device import build_firmware, running_on
 
-    chosen, port = request.config.getoption("--board"), request.config.getoption("--port")
-    if chosen:
-        board = find_board(chosen)
-        if not board.emulated and not port:
-            pytest.skip(f"{board.id} is a real board: pass --port to say where it is attached")
-        if not board.emulated and not (port.startswith(("socket://", "rfc2217://")) or os.path.exists(port)):
-            pytest.skip(f"no board attached at {port}")
+    chosen, port = board_port
 
     def open_device(rune_path: Path, sources: dict, default_board: str = "netduinoplus2", random_seed: int = 0,
                     watchdog_ms: int = 60_000):

@@ -97,8 +97,15 @@ KINDS: dict[str, CapabilityKind] = {
         "RAW", "Bytes from a file, `length` elements of the declared type.",
         [t for t in ElementType if t.is_numeric], ElementType.U8,
         _args(ArgSpec("length", "u32", "Number of elements.", required=True, minimum=1)),
-        lambda args, declared: (args["length"],), "--raw FILE"),
+        lambda args, declared: _raw_shape(args["length"], declared), "--raw FILE"),
 }
+
+
+def _raw_shape(length: int, declared: TensorType | None) -> tuple[int, ...]:
+    """`[length]`, or the declared dimensions when they hold `length` elements (a model's [1, 96, 96, 1])."""
+    if declared is not None and declared.count == length:
+        return tuple(declared.shape)
+    return (length,)
 
 
 def prepare_args(kind: CapabilityKind, args: dict, declared: TensorType | None) -> None:

@@ -76,13 +76,14 @@ int rune_conv_i8_check(const rune_engine *e, const rune_op *op) {
   if (w[C_IN_OFF] < -255 || w[C_IN_OFF] > 255 || w[C_ACT_MIN] < -128 || w[C_ACT_MAX] > 127 ||
       w[C_ACT_MIN] > w[C_ACT_MAX])
     return 0;
+  if (op->n_tmp > 1 || (op->n_tmp == 1 && !rune_check_tmp(e, op, 0, 5 * (uint64_t)w[W_OC]))) return 0;
   return rune_check_multipliers(w + C_MULT, w + C_MULT + w[W_OC], (uint32_t)w[W_OC]);
 }
 
 /* An int8 convolution's parameters as locals: the kernel's int8 stores may alias anything, so
    values read through the plan's pointer would be read again after every store. */
 typedef struct {
-  int32_t in_h, in_w, in_c, f_h, f_w, f_c, out_c, d_h, d_w, per_group, out_off, act_min, act_max;
+  int32_t in_h, in_w, in_c, f_h, f_w, f_c, out_h, out_c, d_h, d_w, per_group, out_off, act_min, act_max;
   uint32_t in_pair;
   const int32_t *mult, *shift, *bias;
   const int8_t *filter;
@@ -124,31 +125,40 @@ static void conv_i8_pixel(const conv_i8 *c, const int8_t *image, int32_t y0, int
   }
 }
 
-/* 1x1 filters over all channels (MobileNet's pointwise convolutions, most of its work): two
-   output pixels at a time, as a 2x2 block product of pixels and filter rows. The second pixel's
-   outputs wait in `later` until the first pixel's reads are done (the planner may overlap the
-   output with the input, relying on raster order). */
-#define POINTWISE_MAX_CHANNELS 512
-
-static void conv_i8_pointwise_pair(const conv_i8 *c, const int8_t *x0, const int8_t *x1, int8_t *out0,
-                                   int8_t *out1) {
-  int8_t later[POINTWISE_MAX_CHANNELS];
-  const int32_t in_c = c->in_c, out_c = c->out_c;
-  const int8_t *f = c->filter;
-  int32_t oc;
-  for (oc = 0; oc + 1 < out_c; oc += 2, f += 2 * in_c) {
-    int32_t acc[4] = {0, 0, 0, 0};
-    rs_dot_2x2(x0, x1, c->in_pair, f, f + in_c, in_c, acc);
-    out0[oc] = conv_i8_output(c, oc, acc[0]);
-    out0[oc + 1] = conv_i8_output(c, oc + 1, acc[1]);
-    later[oc] = conv_i8_output(c, oc, acc[2]);
-    later[oc + 1] = conv_i8_output(c, oc + 1, acc[3]);
+/* 1x1 filters over all channels (MobileNet's pointwise convolutions, most of its work), with
+   the planner's scratch of 5 * out_c bytes: two output pixels at a time, as a 2x2 block product
+   of pixels and filter rows. The input offset's share of each sum, offset * (sum of the filter
+   row), is added with the bias once per channel (sums wrap the same in any order). The second
+   pixel's outputs wait in scratch until the first pixel's reads are done: the planner may
+   overlap the output with the input, relying on raster order. */
+static void conv_i8_pointwise(const conv_i8 *c, const int8_t *image, int8_t *out_image, int32_t out_w, int32_t s_h,
+                              int32_t s_w, int32_t in_off, uint8_t *scratch) {
+  const int32_t in_c = c->in_c, out_c = c->out_c, pixels = c->out_h * out_w;
+  int32_t *sums = (int32_t *)(void *)scratch;
+  int8_t *later = (int8_t *)scratch + 4 * out_c;
+  int32_t oc, p;
+  for (oc = 0; oc < out_c; ++oc)
+    sums[oc] = rq_wadd(c->bias ? c->bias[oc] : 0, rq_wmul(in_off, rs_sum(c->filter + oc * in_c, in_c)));
+  for (p = 0; p < pixels; p += 2) {
+    const int32_t q = p + 1 < pixels ? p + 1 : p; /* an odd last pixel is computed twice */
+    const int8_t *x0 = image + ((p / out_w) * s_h * c->in_w + (p % out_w) * s_w) * in_c;
+    const int8_t *x1 = image + ((q / out_w) * s_h * c->in_w + (q % out_w) * s_w) * in_c;
+    int8_t *out0 = out_image + p * out_c;
+    const int8_t *f = c->filter;
+    for (oc = 0; oc < out_c; oc += 2, f += 2 * in_c) {
+      const int32_t oc1 = oc + 1 < out_c ? oc + 1 : oc; /* so is an odd last channel */
+      int32_t acc[4] = {0, 0, 0, 0};
+      if (x1 == x0 + in_c && oc1 == oc + 1)
+        rs_dot_2x2_adjacent(x0, f, in_c, in_c, acc);
+      else
+        rs_dot_2x2(x0, x1, f, c->filter + oc1 * in_c, in_c, acc);
+      out0[oc] = rq_output_i8(acc[0], sums[oc], c->mult[oc], c->shift[oc], c->out_off, c->act_min, c->act_max);
+      later[oc] = rq_output_i8(acc[2], sums[oc], c->mult[oc], c->shift[oc], c->out_off, c->act_min, c->act_max);
+      out0[oc1] = rq_output_i8(acc[1], sums[oc1], c->mult[oc1], c->shift[oc1], c->out_off, c->act_min, c->act_max);
+      later[oc1] = rq_output_i8(acc[3], sums[oc1], c->mult[oc1], c->shift[oc1], c->out_off, c->act_min, c->act_max);
+    }
+    memcpy(out_image + q * out_c, later, (size_t)out_c);
   }
-  if (oc < out_c) {
-    out0[oc] = conv_i8_output(c, oc, rs_dot(x0, c->in_pair, f, 0, in_c, 0));
-    later[oc] = conv_i8_output(c, oc, rs_dot(x1, c->in_pair, f, 0, in_c, 0));
-  }
-  memcpy(out1, later, (size_t)out_c);
 }
 
 void rune_conv_i8_eval(const rune_engine *e, const rune_op *op) {
@@ -157,9 +167,9 @@ void rune_conv_i8_eval(const rune_engine *e, const rune_op *op) {
   const int8_t *input = (const int8_t *)rune_in(e, op, 0);
   int8_t *output = (int8_t *)rune_out(e, op, 0);
   conv_i8 c;
-  int32_t b, oy, ox, pixels = out_h * out_w;
+  int32_t b, oy, ox;
   c.in_h = w[W_IH], c.in_w = w[W_IW], c.in_c = w[W_IC], c.f_h = w[W_FH], c.f_w = w[W_FW], c.f_c = w[W_X];
-  c.out_c = w[W_OC], c.d_h = w[W_DH], c.d_w = w[W_DW];
+  c.out_h = out_h, c.out_c = w[W_OC], c.d_h = w[W_DH], c.d_w = w[W_DW];
   c.per_group = c.out_c / (c.in_c / c.f_c);
   c.out_off = w[C_OUT_OFF], c.act_min = w[C_ACT_MIN], c.act_max = w[C_ACT_MAX], c.in_pair = rs_pair(w[C_IN_OFF]);
   c.mult = w + C_MULT, c.shift = c.mult + c.out_c;
@@ -167,20 +177,11 @@ void rune_conv_i8_eval(const rune_engine *e, const rune_op *op) {
   c.filter = (const int8_t *)rune_in(e, op, 1);
   for (b = 0; b < w[W_N]; ++b) {
     const int8_t *image = input + b * c.in_h * c.in_w * c.in_c;
-    int8_t *out_image = output + b * pixels * c.out_c;
+    int8_t *out_image = output + b * out_h * out_w * c.out_c;
     /* every output pixel's one tap inside the input (checked: a damaged plan may say otherwise) */
-    const int pointwise = c.f_h == 1 && c.f_w == 1 && c.f_c == c.in_c && p_h == 0 && p_w == 0 &&
-                          (out_h - 1) * s_h < c.in_h && (out_w - 1) * s_w < c.in_w && c.out_c <= POINTWISE_MAX_CHANNELS;
-    if (pointwise) {
-      int32_t p;
-      for (p = 0; p + 1 < pixels; p += 2) {
-        const int32_t q = p + 1;
-        conv_i8_pointwise_pair(&c, image + ((p / out_w) * s_h * c.in_w + (p % out_w) * s_w) * c.in_c,
-                               image + ((q / out_w) * s_h * c.in_w + (q % out_w) * s_w) * c.in_c,
-                               out_image + p * c.out_c, out_image + q * c.out_c);
-      }
-      if (p < pixels)
-        conv_i8_pixel(&c, image, (p / out_w) * s_h, (p % out_w) * s_w, out_image + p * c.out_c);
+    if (op->n_tmp == 1 && c.f_h == 1 && c.f_w == 1 && c.f_c == c.in_c && p_h == 0 && p_w == 0 &&
+        (out_h - 1) * s_h < c.in_h && (out_w - 1) * s_w < c.in_w) {
+      conv_i8_pointwise(&c, image, out_image, out_w, s_h, s_w, w[C_IN_OFF], (uint8_t *)rune_tmp(e, op, 0));
       continue;
     }
     for (oy = 0; oy < out_h; ++oy)

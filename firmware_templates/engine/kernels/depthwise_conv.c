@@ -86,35 +86,45 @@ static inline int8_t dwconv_i8_output(const dwconv_i8 *d, int32_t oc, int32_t ac
                       d->act_max);
 }
 
-/* Output channels [oc, oc + 4) of one output pixel, in the lanes of four accumulators (lane k
-   is channel oc + k): over the valid taps, four input bytes (channels with their own inputs)
-   or one byte in every lane (one input channel feeding them all), and the filter's 4 bytes. */
-static void dwconv_i8_quad(const dwconv_i8 *d, const int8_t *image, int32_t oc, int32_t y0, int32_t x0,
-                           int32_t fy_first, int32_t fy_last, int32_t fx_first, int32_t fx_last, int8_t *out_px) {
-  const int32_t in_row = d->in_w * d->in_c, in_step = d->d_w * d->in_c, f_step = d->out_c, taps = fx_last - fx_first;
-  const int shared_input = d->mult_n != 1; /* only asked for when in_c == 1 */
-  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, fy, k;
-  for (fy = fy_first; fy < fy_last; ++fy) {
-    /* offsets, not pointers, until they are known to be inside the buffers */
-    const int8_t *in_row_px = image + (y0 + d->d_h * fy) * in_row + (x0 + d->d_w * fx_first) * d->in_c + oc / d->mult_n;
-    const int8_t *f_row = d->filter + (fy * d->f_w + fx_first) * f_step + oc;
-    for (k = 0; k < taps; ++k) {
-      uint32_t x_lo, x_hi, f_lo, f_hi;
-      if (shared_input)
-        x_lo = x_hi = rs_pair(in_row_px[k * in_step] + d->in_off);
-      else
-        rs_expand(rs_load4(in_row_px + k * in_step), d->in_pair, &x_lo, &x_hi);
-      rs_expand(rs_load4(f_row + k * f_step), 0, &f_lo, &f_hi);
-      a0 = rs_smlabb(x_lo, f_lo, a0);
-      a2 = rs_smlatt(x_lo, f_lo, a2);
-      a1 = rs_smlabb(x_hi, f_hi, a1);
-      a3 = rs_smlatt(x_hi, f_hi, a3);
+/* The valid taps of one output pixel: `rows` x `cols` taps starting at `in` (channel 0) and
+   `f` (output channel 0); steps between rows and columns in each. */
+typedef struct {
+  const int8_t *in, *f;
+  int32_t rows, cols, in_row, in_col, f_row, f_col;
+} dw_taps;
+
+/* Output channels [oc, oc + 4) in the lanes of four accumulators (lane k is channel oc + k),
+   each with its own input channel (depth multiplier 1): four input and four filter bytes per tap. */
+static void dwconv_i8_quad(const dw_taps *t, int32_t oc, uint32_t in_pair, int32_t acc[4]) {
+  int32_t r;
+  acc[0] = acc[1] = acc[2] = acc[3] = 0;
+  for (r = 0; r < t->rows; ++r) {
+    const int8_t *in = t->in + r * t->in_row + oc, *f = t->f + r * t->f_row + oc;
+    if (t->in_col == t->f_col)
+      rs_dw_row4_same_step(in, f, t->in_col, t->cols, in_pair, acc);
+    else
+      rs_dw_row4(in, t->in_col, f, t->f_col, t->cols, in_pair, acc);
+  }
+}
+
+/* The same for one input channel feeding every output channel (input depth 1): one input byte
+   in both lanes against four filter bytes. */
+static void dwconv_i8_quad_shared(const dw_taps *t, int32_t oc, int32_t in_off, int32_t acc[4]) {
+  int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, r, k;
+  for (r = 0; r < t->rows; ++r) {
+    const int8_t *in = t->in + r * t->in_row, *f = t->f + r * t->f_row + oc;
+    const int32_t in_col = t->in_col, f_col = t->f_col;
+    for (k = 0; k < t->cols; ++k) {
+      const uint32_t x = rs_pair(in[k * in_col] + in_off);
+      uint32_t f_lo, f_hi;
+      rs_expand_plain(rs_load4(f + k * f_col), &f_lo, &f_hi);
+      a0 = rs_smlabb(x, f_lo, a0);
+      a2 = rs_smlatt(x, f_lo, a2);
+      a1 = rs_smlabb(x, f_hi, a1);
+      a3 = rs_smlatt(x, f_hi, a3);
     }
   }
-  out_px[oc] = dwconv_i8_output(d, oc, a0);
-  out_px[oc + 1] = dwconv_i8_output(d, oc + 1, a1);
-  out_px[oc + 2] = dwconv_i8_output(d, oc + 2, a2);
-  out_px[oc + 3] = dwconv_i8_output(d, oc + 3, a3);
+  acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
 /* One output channel of one output pixel. */
@@ -155,8 +165,25 @@ void rune_dwconv_i8_eval(const rune_engine *e, const rune_op *op) {
         const int32_t x0 = ox * s_w - p_w;
         int8_t *out_px = output + ((b * out_h + oy) * out_w + ox) * d.out_c;
         rune_valid_taps(x0, d.f_w, d.d_w, d.in_w, &fx_first, &fx_last);
-        for (oc = 0; oc < quads * 4; oc += 4)
-          dwconv_i8_quad(&d, image, oc, y0, x0, fy_first, fy_last, fx_first, fx_last, out_px);
+        if (quads && fy_first < fy_last && fx_first < fx_last) {
+          dw_taps t;
+          t.in = image + ((y0 + d.d_h * fy_first) * d.in_w + x0 + d.d_w * fx_first) * d.in_c;
+          t.f = d.filter + (fy_first * d.f_w + fx_first) * d.out_c;
+          t.rows = fy_last - fy_first, t.cols = fx_last - fx_first;
+          t.in_row = d.d_h * d.in_w * d.in_c, t.in_col = d.d_w * d.in_c;
+          t.f_row = d.f_w * d.out_c, t.f_col = d.out_c;
+          for (oc = 0; oc < quads * 4; oc += 4) {
+            int32_t acc[4], k;
+            if (d.mult_n == 1)
+              dwconv_i8_quad(&t, oc, d.in_pair, acc);
+            else
+              dwconv_i8_quad_shared(&t, oc, d.in_off, acc);
+            for (k = 0; k < 4; ++k) out_px[oc + k] = dwconv_i8_output(&d, oc + k, acc[k]);
+          }
+        } else {
+          for (oc = 0; oc < quads * 4; ++oc) /* no valid tap: bias only */
+            out_px[oc] = dwconv_i8_output(&d, oc, 0);
+        }
         for (; oc < d.out_c; ++oc)
           dwconv_i8_single(&d, image, oc, y0, x0, fy_first, fy_last, fx_first, fx_last, out_px);
       }

@@ -26,14 +26,18 @@ static inline int32_t rq_shl(int32_t a, int shift) { return (int32_t)((uint32_t)
    nudge of 2^30 (1 - 2^30 for a negative product) and divides by 2^31 truncating towards zero;
    for either sign that equals adding 2^30 and shifting right arithmetically, which a Cortex-M4
    does in a multiply-accumulate and a shift. */
+static inline int32_t rq_srdhm_unsaturated(int32_t a, int32_t b) {
+  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
+}
+
 static inline int32_t rq_srdhm(int32_t a, int32_t b) {
   if (a == b && a == RQ_INT32_MIN) return RQ_INT32_MAX;
-  return (int32_t)(((int64_t)a * (int64_t)b + ((int64_t)1 << 30)) >> 31);
+  return rq_srdhm_unsaturated(a, b);
 }
 
 /* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 31]. */
 static inline int32_t rq_rdivpot(int32_t x, int exponent) {
-  const int32_t mask = (int32_t)(((int64_t)1 << exponent) - 1);
+  const int32_t mask = (int32_t)(((uint32_t)1 << exponent) - 1u);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
@@ -54,10 +58,13 @@ static inline int32_t rq_mul64(int64_t x, int32_t multiplier, int shift) {
   return (int32_t)((int64_t)prod >> total_shift);
 }
 
-/* The end of an int8 accumulation: bias, requantise, output offset, clamp. */
+/* The end of an int8 accumulation: bias, requantise, output offset, clamp. For multipliers that
+   rune_check_multipliers accepted (non-negative: the saturating case of rq_srdhm cannot occur). */
 static inline int8_t rq_output_i8(int32_t acc, int32_t bias, int32_t multiplier, int32_t shift, int32_t out_off,
                                   int32_t act_min, int32_t act_max) {
-  return (int8_t)rq_clamp(rq_wadd(rq_mul(rq_wadd(acc, bias), multiplier, shift), out_off), act_min, act_max);
+  const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
+  const int32_t scaled = rq_rdivpot(rq_srdhm_unsaturated(rq_shl(rq_wadd(acc, bias), left), multiplier), right);
+  return (int8_t)rq_clamp(rq_wadd(scaled, out_off), act_min, act_max);
 }
 
 static inline int32_t rq_sat_add(int32_t a, int32_t b) {

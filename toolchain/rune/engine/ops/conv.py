@@ -111,4 +111,8 @@ def _finish(ctx, k_float, k_int8, inp, filt, bias, out, padding, act, win, x, qu
             ctx.invalid(f"zero point {z} of {t.label()} is outside int8")
     params = geometry + [-in_zp, out_zp, act_min, act_max]
     params += [m for m, _ in mults] + [s for _, s in mults]
-    return OpPlan(k_int8, operands, [out.index], params, inplace={0: slack})
+    # A pointwise convolution gets scratch for its per-channel sums (bias plus the input offset
+    # times the filter's sum) and for its second pixel's outputs (conv.c).
+    pointwise = k_int8 == kernels.CONV_I8 and f_h == f_w == 1 and x == i_c and p_h == p_w == 0
+    return OpPlan(k_int8, operands, [out.index], params, scratch=[5 * oc] if pointwise else [],
+                  inplace={0: slack})
