@@ -24,12 +24,17 @@ typedef struct {
   uint32_t offset, bytes, source;
 } rune_tensor_rec;
 
-/* Little-endian loads that do not assume alignment (used on plan records). */
+/* Loads of plan records, which are little-endian; rune_engine_init refuses a big-endian host, so
+   a plain (possibly unaligned) load is the little-endian value: one instruction. */
 static inline uint32_t rune_le32(const uint8_t *p) {
-  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
 }
 static inline uint16_t rune_le16(const uint8_t *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
+  uint16_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
 }
 static inline float rune_word_f32(int32_t w) {
   float f;
