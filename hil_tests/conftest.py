@@ -46,13 +46,18 @@ def device(request, board_port):
     from rune.boards import find_board
     from rune.container.rune_file import RuneFile
     from rune.firmware.device import build_firmware, running_on
+    from rune.paths import cache_dir
 
     chosen, port = board_port
 
     def open_device(rune_path: Path, sources: dict, default_board: str = "netduinoplus2", random_seed: int = 0,
                     watchdog_ms: int = 60_000):
         board = find_board(chosen or default_board)
-        project, _ = build_firmware(RuneFile.load(rune_path), board, engine=request.param, random_seed=random_seed,
+        rune = RuneFile.load(rune_path)
+        # one project folder per test worker: runes of different tests may share a name
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        folder = cache_dir() / "firmware" / f"{rune.name}-{board.id}-{request.param}-{worker}"
+        project, _ = build_firmware(rune, board, folder, engine=request.param, random_seed=random_seed,
                                     watchdog_ms=watchdog_ms)
         return running_on(project, sources, port=port, timeout=120)
 
