@@ -1,7 +1,7 @@
 # Everything sets itself up on a fresh Debian machine: system packages (apt), a virtual
 # environment in .venv, and Rune installed into it.
 #
-#   make demo   build an example and run it
+#   make demo   build an example, run it here and on an emulated STM32F4
 #   make test   the whole test suite
 #   make bench  the benchmarks (figures printed, nothing asserted)
 
@@ -36,8 +36,10 @@ $(STAMPS)/venv: pyproject.toml $(STAMPS)/apt
 	@touch $@
 
 demo: setup
-	$(BIN)/rune build examples/micro_speech
+	$(BIN)/rune build examples/micro_speech --target device
 	$(BIN)/rune run examples/micro_speech/micro_speech.rune --sound examples/micro_speech/samples/yes_1000ms.wav
+	$(BIN)/rune flash examples/micro_speech/micro_speech.rune --board stm32f4 --count 1 \
+		--sound examples/micro_speech/samples/yes_1000ms.wav
 
 test: setup
 	$(BIN)/python -m pytest -n 2 tests
