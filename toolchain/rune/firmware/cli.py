@@ -60,6 +60,7 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
     from rune.firmware.project import generate_project
     from rune.monitor.cli import follow
     from rune.paths import cache_dir
+    from rune.runtime.outputs import score_labels
     from rune.runtime.source_flags import sources_from_flags
     from rune.runtime.sources import CapabilitySpec
 
@@ -89,6 +90,6 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
                     log=lambda message: console.info(f"[3/4] {message}")) as session:
         console.info("[4/4] monitoring (Ctrl-C stops)" if not count else f"[4/4] monitoring {count} inference(s)")
         try:
-            follow(session, count, as_json, names)
+            follow(session, count, as_json, names, score_labels(rune.manifest))
         except TimeoutError as e:
             raise RuneError(str(e)) from None

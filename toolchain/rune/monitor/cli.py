@@ -5,8 +5,11 @@ from __future__ import annotations
 import click
 
 
-def follow(session, count: int | None, as_json: bool, sources: dict[int, str] | None = None) -> int:
-    """Print what a board says until `count` inferences are done (or forever); returns how many."""
+def follow(session, count: int | None, as_json: bool, sources: dict[int, str] | None = None,
+           labels: dict[int, list[str]] | None = None) -> int:
+    """Print what a board says until `count` inferences are done (or forever); returns how many.
+    `sources` names each channel's stage and `labels` its scores (rune.runtime.outputs.score_labels),
+    when the rune's manifest is known."""
     from rune import console
     from rune.diagnostics import RuneError
     from rune.monitor.protocol import output_of
@@ -18,7 +21,9 @@ def follow(session, count: int | None, as_json: bool, sources: dict[int, str] | 
         for warning in event.warnings:
             console.warn(warning)
         if line.kind == "output":
-            click.echo(line.text if as_json else human(output_of(line.data, (sources or {}).get(line.data["channel"], ""))))
+            channel = line.data["channel"]
+            click.echo(line.text if as_json else human(output_of(line.data, (sources or {}).get(channel, "")),
+                                                       labels=(labels or {}).get(channel)))
         elif line.kind == "error":
             data = line.data
             stage = f" in stage '{data['stage']}'" if data.get("stage") else ""
