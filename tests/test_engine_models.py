@@ -23,8 +23,9 @@ from rune.engine.sources import source_dir
 
 HERE = Path(__file__).resolve().parent
 
-# (model, inferences in CI, with RUNE_ENGINE_FULL=1, range of float inputs)
+# (model, inferences with RUNE_ENGINE_FULL=0, by default, range of float inputs)
 MODELS = [
+    ("hello_world_int8", 50, 500, None),
     ("hello_world_float", 50, 500, (0.0, 6.2832)),
     ("micro_speech_quantized", 30, 300, None),
     ("person_detect", 10, 200, None),

@@ -1,7 +1,7 @@
 """Every operator the engine supports, on single-operator models, byte for byte against TFLM:
 types, padding, strides, dilations, fused activations, broadcasting, per-channel quantization,
-state. CI runs an even sample of each sweep with few inferences; RUNE_ENGINE_FULL=1 runs every
-case with as many inferences as the research suite."""
+state. Every case runs, with the larger inference counts; RUNE_ENGINE_FULL=0 runs an even sample
+with few (engine_helpers.py)."""
 
 from __future__ import annotations
 
