@@ -70,3 +70,19 @@ def test_the_engine_on_the_board_matches_tflm(name, board_port):
     else:
         assert run.identical == run.inferences, f"{name} differs on {board}:\n{run.first_difference}"
     assert run.instructions > 0
+
+
+def test_model_check_on_device(board_port):
+    """`rune model-check --on-device` for a user's model: the board's outputs against TFLM's."""
+    import json
+    import subprocess
+
+    board, port = board_port
+    command = [sys.executable, "-m", "rune", "model-check", str(SHARED / "models" / "micro_speech_quantized.tflite"),
+               "--board", board or "stm32f4", "--on-device", "--inputs", "3", "--json"]
+    result = subprocess.run(command + (["--port", port] if port else []), capture_output=True, text=True, timeout=600,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    device = json.loads(result.stdout)["device"]
+    assert device["inferences"] == 3 and device["identical_fraction"] == 1.0
+    assert 100_000 < device["instructions"] < 10_000_000 and device["engine_code_bytes"] > 1000
