@@ -83,16 +83,11 @@ int rune_conv_i8_check(const rune_engine *e, const rune_op *op) {
 /* An int8 convolution's parameters as locals: the kernel's int8 stores may alias anything, so
    values read through the plan's pointer would be read again after every store. */
 typedef struct {
-  int32_t in_h, in_w, in_c, f_h, f_w, f_c, out_h, out_c, d_h, d_w, per_group, out_off, act_min, act_max;
+  int32_t in_h, in_w, in_c, f_h, f_w, f_c, out_h, out_c, d_h, d_w, per_group;
   uint32_t in_pair;
-  const int32_t *mult, *shift, *bias;
   const int8_t *filter;
+  rq_channels q;
 } conv_i8;
-
-static inline int8_t conv_i8_output(const conv_i8 *c, int32_t oc, int32_t acc) {
-  return rq_output_i8(acc, c->bias ? c->bias[oc] : 0, c->mult[oc], c->shift[oc], c->out_off, c->act_min,
-                      c->act_max);
-}
 
 /* Any geometry: each output channel (two at a time when they share their input group) is a sum
    over the valid taps of dot products across the filter's depth; the taps of a row are one
@@ -119,8 +114,8 @@ static void conv_i8_pixel(const conv_i8 *c, const int8_t *image, int32_t y0, int
           acc[0] = rs_dot(in_px, c->in_pair, f0 + fx * f_c, 0, n, acc[0]);
       }
     }
-    out_px[oc] = conv_i8_output(c, oc, acc[0]);
-    if (paired) out_px[oc + 1] = conv_i8_output(c, oc + 1, acc[1]);
+    out_px[oc] = rq_channel_output(&c->q, oc, acc[0]);
+    if (paired) out_px[oc + 1] = rq_channel_output(&c->q, oc + 1, acc[1]);
     oc += 1 + paired;
   }
 }
@@ -138,7 +133,7 @@ static void conv_i8_pointwise(const conv_i8 *c, const int8_t *image, int8_t *out
   int8_t *later = (int8_t *)scratch + 4 * out_c;
   int32_t oc, p;
   for (oc = 0; oc < out_c; ++oc)
-    sums[oc] = rq_wadd(c->bias ? c->bias[oc] : 0, rq_wmul(in_off, rs_sum(c->filter + oc * in_c, in_c)));
+    sums[oc] = rq_wadd(c->q.bias ? c->q.bias[oc] : 0, rq_wmul(in_off, rs_sum(c->filter + oc * in_c, in_c)));
   for (p = 0; p < pixels; p += 2) {
     const int32_t q = p + 1 < pixels ? p + 1 : p; /* an odd last pixel is computed twice */
     const int8_t *x0 = image + ((p / out_w) * s_h * c->in_w + (p % out_w) * s_w) * in_c;
@@ -152,10 +147,10 @@ static void conv_i8_pointwise(const conv_i8 *c, const int8_t *image, int8_t *out
         rs_dot_2x2_adjacent(x0, f, in_c, in_c, acc);
       else
         rs_dot_2x2(x0, x1, f, c->filter + oc1 * in_c, in_c, acc);
-      out0[oc] = rq_output_i8(acc[0], sums[oc], c->mult[oc], c->shift[oc], c->out_off, c->act_min, c->act_max);
-      later[oc] = rq_output_i8(acc[2], sums[oc], c->mult[oc], c->shift[oc], c->out_off, c->act_min, c->act_max);
-      out0[oc1] = rq_output_i8(acc[1], sums[oc1], c->mult[oc1], c->shift[oc1], c->out_off, c->act_min, c->act_max);
-      later[oc1] = rq_output_i8(acc[3], sums[oc1], c->mult[oc1], c->shift[oc1], c->out_off, c->act_min, c->act_max);
+      out0[oc] = rq_channel_output_biased(&c->q, oc, acc[0], sums[oc]);
+      later[oc] = rq_channel_output_biased(&c->q, oc, acc[2], sums[oc]);
+      out0[oc1] = rq_channel_output_biased(&c->q, oc1, acc[1], sums[oc1]);
+      later[oc1] = rq_channel_output_biased(&c->q, oc1, acc[3], sums[oc1]);
     }
     memcpy(out_image + q * out_c, later, (size_t)out_c);
   }
@@ -171,9 +166,9 @@ void rune_conv_i8_eval(const rune_engine *e, const rune_op *op) {
   c.in_h = w[W_IH], c.in_w = w[W_IW], c.in_c = w[W_IC], c.f_h = w[W_FH], c.f_w = w[W_FW], c.f_c = w[W_X];
   c.out_h = out_h, c.out_c = w[W_OC], c.d_h = w[W_DH], c.d_w = w[W_DW];
   c.per_group = c.out_c / (c.in_c / c.f_c);
-  c.out_off = w[C_OUT_OFF], c.act_min = w[C_ACT_MIN], c.act_max = w[C_ACT_MAX], c.in_pair = rs_pair(w[C_IN_OFF]);
-  c.mult = w + C_MULT, c.shift = c.mult + c.out_c;
-  c.bias = (const int32_t *)rune_in(e, op, 2);
+  c.in_pair = rs_pair(w[C_IN_OFF]);
+  c.q = rq_channels_of(w + C_MULT, c.out_c, (const int32_t *)rune_in(e, op, 2), w[C_OUT_OFF], w[C_ACT_MIN],
+                       w[C_ACT_MAX]);
   c.filter = (const int8_t *)rune_in(e, op, 1);
   for (b = 0; b < w[W_N]; ++b) {
     const int8_t *image = input + b * c.in_h * c.in_w * c.in_c;

@@ -75,16 +75,11 @@ int rune_dwconv_i8_check(const rune_engine *e, const rune_op *op) {
 
 /* An int8 depthwise convolution's parameters as locals (int8 stores may alias the plan). */
 typedef struct {
-  int32_t in_h, in_w, in_c, f_h, f_w, out_c, mult_n, d_h, d_w, in_off, out_off, act_min, act_max;
+  int32_t in_h, in_w, in_c, f_h, f_w, out_c, mult_n, d_h, d_w, in_off;
   uint32_t in_pair;
-  const int32_t *mult, *shift, *bias;
   const int8_t *filter;
+  rq_channels q;
 } dwconv_i8;
-
-static inline int8_t dwconv_i8_output(const dwconv_i8 *d, int32_t oc, int32_t acc) {
-  return rq_output_i8(acc, d->bias ? d->bias[oc] : 0, d->mult[oc], d->shift[oc], d->out_off, d->act_min,
-                      d->act_max);
-}
 
 /* The valid taps of one output pixel: `rows` x `cols` taps starting at `in` (channel 0) and
    `f` (output channel 0); steps between rows and columns in each. */
@@ -137,7 +132,7 @@ static void dwconv_i8_single(const dwconv_i8 *d, const int8_t *image, int32_t oc
     for (fx = fx_first; fx < fx_last; ++fx)
       acc = rq_wadd(acc, d->filter[(fy * d->f_w + fx) * d->out_c + oc] * (row[(x0 + d->d_w * fx) * d->in_c] + d->in_off));
   }
-  out_px[oc] = dwconv_i8_output(d, oc, acc);
+  out_px[oc] = rq_channel_output(&d->q, oc, acc);
 }
 
 void rune_dwconv_i8_eval(const rune_engine *e, const rune_op *op) {
@@ -149,10 +144,9 @@ void rune_dwconv_i8_eval(const rune_engine *e, const rune_op *op) {
   int32_t b, oy, ox, oc, quads, fy_first, fy_last, fx_first, fx_last;
   d.in_h = w[W_IH], d.in_w = w[W_IW], d.in_c = w[W_IC], d.f_h = w[W_FH], d.f_w = w[W_FW], d.out_c = w[W_OC];
   d.mult_n = w[W_X], d.d_h = w[W_DH], d.d_w = w[W_DW];
-  d.in_off = w[D_IN_OFF], d.out_off = w[D_OUT_OFF], d.act_min = w[D_ACT_MIN], d.act_max = w[D_ACT_MAX];
-  d.in_pair = rs_pair(d.in_off);
-  d.mult = w + D_MULT, d.shift = d.mult + d.out_c;
-  d.bias = (const int32_t *)rune_in(e, op, 2);
+  d.in_off = w[D_IN_OFF], d.in_pair = rs_pair(d.in_off);
+  d.q = rq_channels_of(w + D_MULT, d.out_c, (const int32_t *)rune_in(e, op, 2), w[D_OUT_OFF], w[D_ACT_MIN],
+                       w[D_ACT_MAX]);
   d.filter = (const int8_t *)rune_in(e, op, 1);
   /* lanes of four channels need the four to read four neighbouring inputs, or one */
   quads = d.mult_n == 1 || d.in_c == 1 ? d.out_c / 4 : 0;
@@ -178,11 +172,11 @@ void rune_dwconv_i8_eval(const rune_engine *e, const rune_op *op) {
               dwconv_i8_quad(&t, oc, d.in_pair, acc);
             else
               dwconv_i8_quad_shared(&t, oc, d.in_off, acc);
-            for (k = 0; k < 4; ++k) out_px[oc + k] = dwconv_i8_output(&d, oc + k, acc[k]);
+            for (k = 0; k < 4; ++k) out_px[oc + k] = rq_channel_output(&d.q, oc + k, acc[k]);
           }
         } else {
           for (oc = 0; oc < quads * 4; ++oc) /* no valid tap: bias only */
-            out_px[oc] = dwconv_i8_output(&d, oc, 0);
+            out_px[oc] = rq_channel_output(&d.q, oc, 0);
         }
         for (; oc < d.out_c; ++oc)
           dwconv_i8_single(&d, image, oc, y0, x0, fy_first, fy_last, fx_first, fx_last, out_px);

@@ -67,6 +67,31 @@ static inline int8_t rq_output_i8(int32_t acc, int32_t bias, int32_t multiplier,
   return (int8_t)rq_clamp(rq_wadd(scaled, out_off), act_min, act_max);
 }
 
+/* The per-output-channel requantisation of an int8 kernel (CONV_2D, DEPTHWISE_CONV_2D), held in
+   locals: int8 stores may alias anything, so values read through the plan would be read again
+   after every store. */
+typedef struct {
+  const int32_t *mult, *shift, *bias; /* bias may be NULL */
+  int32_t out_off, act_min, act_max;
+} rq_channels;
+
+static inline rq_channels rq_channels_of(const int32_t *mult, int32_t channels, const int32_t *bias, int32_t out_off,
+                                         int32_t act_min, int32_t act_max) {
+  rq_channels q;
+  q.mult = mult, q.shift = mult + channels, q.bias = bias;
+  q.out_off = out_off, q.act_min = act_min, q.act_max = act_max;
+  return q;
+}
+
+/* Channel `oc`'s output for an accumulation `acc` plus `bias` (its bias, or one that includes it). */
+static inline int8_t rq_channel_output_biased(const rq_channels *q, int32_t oc, int32_t acc, int32_t bias) {
+  return rq_output_i8(acc, bias, q->mult[oc], q->shift[oc], q->out_off, q->act_min, q->act_max);
+}
+
+static inline int8_t rq_channel_output(const rq_channels *q, int32_t oc, int32_t acc) {
+  return rq_channel_output_biased(q, oc, acc, q->bias ? q->bias[oc] : 0);
+}
+
 static inline int32_t rq_sat_add(int32_t a, int32_t b) {
   int64_t s = (int64_t)a + b;
   return s > RQ_INT32_MAX ? RQ_INT32_MAX : (s < RQ_INT32_MIN ? RQ_INT32_MIN : (int32_t)s);
