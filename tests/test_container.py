@@ -123,9 +123,9 @@ def test_an_edited_manifest_is_refused(built_examples, old, new, message):
      "capabilities[0]: i16[16001], but the output of its stage 'audio' is i16[16000]"),
     (lambda m: (m["capabilities"][0].update(dimensions=[16001], bytes=32002),
                 m["stages"][0]["outputs"][0].update(dimensions=[16001])),
-     "capabilities[0]: dimensions [16001], but 1000 ms at 16000 Hz makes [16000]"),
+     "capabilities[0]: dimensions [16001], but its arguments (hz 16000, sample_duration_ms 1000) make [16000]"),
     (lambda m: (m["capabilities"][0]["args"].update(hz=8000), m["stages"][0]["args"].update(hz=8000)),
-     "capabilities[0]: dimensions [16000], but 1000 ms at 8000 Hz makes [8000]"),
+     "capabilities[0]: dimensions [16000], but its arguments (hz 8000, sample_duration_ms 1000) make [8000]"),
     (lambda m: m["capabilities"].clear(), "capabilities: no entry for the capability stage 'audio'"),
     (lambda m: m["models"][0].update(stage="fft"), "models[0].stage: 'fft' is not a model stage"),
     (lambda m: m["models"][0]["outputs"][0].update(dimensions=[1, 5]), "models[0].outputs differ"),
@@ -150,7 +150,7 @@ def test_image_arguments_must_match_the_dimensions(built_examples):
         for entry in (manifest["capabilities"][0], manifest["stages"][0]):
             entry["args"]["pixel_format"] = "RGB"
     data = with_manifest(built_examples["person_detection"].read_bytes(), edit)
-    expected = "dimensions [1, 96, 96, 1], but 96 x 96 RGB makes [1, 96, 96, 3]"
+    expected = "dimensions [1, 96, 96, 1], but its arguments (width 96, height 96, pixel_format RGB) make [1, 96, 96, 3]"
     with pytest.raises(RuneFileError, match=re.escape(expected)):
         RuneFile.from_bytes(data)
 

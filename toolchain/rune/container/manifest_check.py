@@ -20,7 +20,6 @@ from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
 PAGE_SIZE = 65536
-CHANNELS = {"RGB": 3, "BGR": 3, "GrayScale": 1}
 ELEMENT_SIZES = {"u8": 1, "i8": 1, "u16": 2, "i16": 2, "u32": 4, "i32": 4, "u64": 8, "i64": 8, "f32": 4,
                  "f64": 8, "utf8": 4}
 
@@ -205,30 +204,20 @@ def _same_tensor(entry: dict, tensors: list, where: str, what: str) -> None:
 
 
 def _check_capability_shape(entry: dict, where: str) -> None:
-    """The dimensions each kind's arguments call for (docs/abi.md, "Capabilities"); a dimension of 1
-    may be added or left out ([16000] and [1, 16000] hold the same samples). RAW and RAND take any
-    dimensions (RAW's must hold `length` elements)."""
-    kind, args = entry["kind"], entry["args"]
-    if kind == "SOUND":
-        samples, rest = divmod(args["hz"] * args["sample_duration_ms"], 1000)
-        if rest:
-            raise ManifestError(f"{where}.args: {args['sample_duration_ms']} ms at {args['hz']} Hz is not a whole "
-                                f"number of samples")
-        shape, because = [samples], f"{args['sample_duration_ms']} ms at {args['hz']} Hz"
-    elif kind == "IMAGE":
-        shape = [1, args["height"], args["width"], CHANNELS[args["pixel_format"]]]
-        because = f"{args['width']} x {args['height']} {args['pixel_format']}"
-    elif kind == "ACCEL":
-        shape, because = [args["samples"], 3], f"{args['samples']} samples"
-    elif kind == "RAW":  # any dimensions that hold `length` elements
-        if math.prod(entry["dimensions"]) != args["length"]:
-            raise ManifestError(f"{where}: dimensions {entry['dimensions']}, but RAW gives length {args['length']} "
-                                f"elements")
-        return
-    else:  # RAND: any shape
-        return
+    """The dimensions each kind's arguments call for, by the compiler's own rules
+    (rune.capabilities); a dimension of 1 may be added or left out ([16000] and [1, 16000] hold the
+    same samples)."""
+    from rune.capabilities import KINDS
+    from rune.tensors import ElementType, TensorType
+
+    declared = TensorType(ElementType.parse(entry["type"]), tuple(entry["dimensions"]))
+    try:
+        shape = list(KINDS[entry["kind"]].shape(entry["args"], declared))
+    except (ValueError, KeyError) as e:
+        raise ManifestError(f"{where}.args: {e}") from None
     if _squeezed(shape) != _squeezed(entry["dimensions"]):
-        raise ManifestError(f"{where}: dimensions {entry['dimensions']}, but {because} makes {shape}")
+        args = ", ".join(f"{k} {v}" for k, v in entry["args"].items() if k != "source")
+        raise ManifestError(f"{where}: dimensions {entry['dimensions']}, but its arguments ({args}) make {shape}")
 
 
 def _compatible(a: dict, b: dict) -> bool:
