@@ -26,9 +26,12 @@ RUNTIME_HEADER = Path("/usr/include/wasm-rt.h")
 _GENERATED_ACCESS = re.compile(r"#define RANGE_CHECK\(mem, offset, len\).*?(?=DEFINE_LOAD\(i32_load, )", re.S)
 
 _SPECIALISED_ACCESS = """/* Rune: one static linear memory whose size is known at build time (aot_memory.h); every
-   access is checked against that constant. */
+   access is checked against that constant. Written as offset > size - len (after len > size,
+   which folds away for the fixed-size loads and stores), so that a 32-bit core compares only the
+   low word of an address made from a 32-bit one. */
 #define RANGE_CHECK(mem, offset, len) \\
-  if (UNLIKELY((u64)(offset) + (u64)(len) > (u64)RUNE_AOT_MEMORY_BYTES)) TRAP(OOB);
+  if (UNLIKELY((u64)(len) > (u64)RUNE_AOT_MEMORY_BYTES ||                         \\
+               (u64)(offset) > (u64)RUNE_AOT_MEMORY_BYTES - (u64)(len))) TRAP(OOB);
 #define MEMCHECK(mem, a, t) RANGE_CHECK(mem, a, sizeof(t))
 #ifdef __GNUC__
 #define wasm_asm __asm__
