@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rune.diagnostics import Diagnostic, Location, RuneError, closest, display_path
-from rune.paths import boards_dir
+from rune.paths import boards_dir, firmware_templates_dir
 
 SCHEMA = Path(__file__).with_name("board.schema.json")
 
@@ -17,6 +17,24 @@ SCHEMA = Path(__file__).with_name("board.schema.json")
 class Region:
     origin: int
     bytes: int
+
+
+@dataclass(frozen=True)
+class Sensor:
+    """A sensor on a board: the capability kind it serves, and the driver that reads it
+    (firmware_templates/runtime/sensors/<driver>.c), if there is one yet."""
+
+    kind: str
+    part: str
+    what: str
+    driver: str | None = None
+
+    def describe(self) -> str:
+        return f"{self.part} {self.what}" + ("" if self.driver else " (no driver yet)")
+
+
+def sensor_drivers_dir() -> Path:
+    return firmware_templates_dir() / "runtime" / "sensors"
 
 
 @dataclass(frozen=True)
@@ -33,7 +51,7 @@ class Board:
     ram: Region
     console: dict
     platformio: dict
-    sensors: tuple[str, ...] = ()
+    sensors: tuple[Sensor, ...] = ()
     qemu_machine: str | None = None
     default_for_family: bool = False
     default_engine: str = "aot"
@@ -56,6 +74,12 @@ class Board:
             return False, "needs QEMU (apt install qemu-system-arm)"
         return True, ""
 
+    def sensor_for(self, kind: str, number: int = 0) -> Sensor | None:
+        """The `number`th sensor with a driver for capabilities of `kind` (a capability's
+        `source` argument picks among several), or None."""
+        driven = [s for s in self.sensors if s.kind == kind and s.driver]
+        return driven[number] if 0 <= number < len(driven) else None
+
 
 def load_board(path: Path) -> Board:
     from rune.yaml_nodes import YamlSyntaxError, load
@@ -74,11 +98,16 @@ def load_board(path: Path) -> Board:
                                     Location(display)) for e in errors])
     if plain["id"] != path.stem:
         raise RuneError(Diagnostic(f"the board's id '{plain['id']}' differs from its file name", Location(display)))
+    sensors = tuple(Sensor(**entry) for entry in plain.get("sensors", []))
+    missing = [s.driver for s in sensors if s.driver and not (sensor_drivers_dir() / f"{s.driver}.c").is_file()]
+    if missing:
+        raise RuneError([Diagnostic(f"sensors: no driver '{name}' (firmware_templates/runtime/sensors/{name}.c)",
+                                    Location(display)) for name in missing])
     return Board(
         id=plain["id"], name=plain["name"], family=plain["family"], emulated=plain["emulated"], mcu=plain["mcu"],
         core=plain["core"], cpu_flags=tuple(plain["cpu_flags"]), cpu_hz=plain["cpu_hz"],
         flash=Region(**plain["flash"]), ram=Region(**plain["ram"]), console=plain["console"],
-        platformio=plain["platformio"], sensors=tuple(plain.get("sensors", [])),
+        platformio=plain["platformio"], sensors=sensors,
         qemu_machine=plain.get("qemu", {}).get("machine"), default_for_family=plain.get("default_for_family", False),
         default_engine=plain.get("default_engine", "aot"),
         source=path)
