@@ -2,12 +2,20 @@
 
 #include <string.h>
 
+#include "board.h"
 #include "link.h"
 #include "rune_config.h"
 
 #define MAX_CAPABILITIES 16
+/* A sensor that failed is asked again only after this pause: a missing sensor then gives an
+   error line a second rather than a flood of them. */
+#define SENSOR_RETRY_MS 1000u
 
 static uint64_t random_state[MAX_CAPABILITIES];
+static uint64_t sensor_failed_at[MAX_CAPABILITIES]; /* board_cycles() of the last failure; 0: none */
+static const char *problem;
+
+const char *capability_problem(void) { return problem; }
 
 void capabilities_reset(void) {
     for (uint32_t i = 0; i < MAX_CAPABILITIES; i++) random_state[i] = RUNE.random_seed + i;
@@ -49,12 +57,28 @@ static void fill_random(const rune_capability_config *c, uint64_t *state, uint8_
     }
 }
 
+static int read_sensor(uint32_t index, const rune_capability_config *c, uint8_t *destination) {
+    uint64_t *failed_at = &sensor_failed_at[index % MAX_CAPABILITIES];
+    if (*failed_at) { /* bounded: never longer than half the watchdog's patience */
+        uint32_t ms = SENSOR_RETRY_MS;
+        if (RUNE.watchdog_ms && ms > RUNE.watchdog_ms / 2) ms = RUNE.watchdog_ms / 2;
+        uint64_t until = *failed_at + (uint64_t)board_cpu_hz() / 1000u * ms;
+        while (board_cycles() < until) {
+        }
+    }
+    problem = c->sensor(c, destination);
+    *failed_at = problem ? board_cycles() | 1u : 0;
+    return problem ? 1 : 0;
+}
+
 int capability_fill(uint32_t index, uint8_t *destination, uint32_t bytes) {
+    problem = 0;
     if (index >= RUNE.capability_count || bytes != RUNE.capabilities[index].bytes) return 1;
     const rune_capability_config *c = &RUNE.capabilities[index];
     if (c->source == CAPABILITY_RANDOM) {
         fill_random(c, &random_state[index % MAX_CAPABILITIES], destination);
         return 0;
     }
+    if (c->source == CAPABILITY_SENSOR && c->sensor) return read_sensor(index, c, destination);
     return link_request_capability(index, destination, bytes) == 0 ? 0 : 1;
 }

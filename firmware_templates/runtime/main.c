@@ -8,6 +8,7 @@
 
 #include "abi_host.h"
 #include "board.h"
+#include "capabilities.h"
 #include "link.h"
 #include "memory_use.h"
 #include "models.h"
@@ -85,8 +86,9 @@ int main(void) {
         }
         const char *kind = result.code < 0 ? "trap" : result.code == 1 ? "capability" : result.code == 2 ? "model"
                          : result.code == 3 ? "output" : result.code == 4 ? "block" : "rune";
-        link_error(kind, result.stage < RUNE.stage_count ? RUNE.stages[result.stage] : "?",
-                   result.message ? result.message : "failed");
+        const char *message = result.code == 1 && capability_problem() ? capability_problem() /* a sensor's why */
+                            : result.message ? result.message : "failed";
+        link_error(kind, result.stage < RUNE.stage_count ? RUNE.stages[result.stage] : "?", message);
         if (result.code < 0) { /* its stack and state may be half-updated: start it afresh */
             engine_stop();
             start();

@@ -9,16 +9,24 @@
 
 #define RUNE_MAX_RANK 8
 
-enum { CAPABILITY_FROM_HOST = 0, CAPABILITY_RANDOM = 1 };
+enum { CAPABILITY_FROM_HOST = 0, CAPABILITY_RANDOM = 1, CAPABILITY_SENSOR = 2 };
 
-typedef struct {
-    uint8_t source;            /* CAPABILITY_FROM_HOST or CAPABILITY_RANDOM */
+typedef struct rune_capability_config rune_capability_config;
+
+/* A sensor driver (sensors/<driver>.c): fills `out` (the capability's bytes, not necessarily
+   aligned) from a sensor on the board; NULL, or why it could not (valid until its next call). */
+typedef const char *(*rune_sensor_read)(const rune_capability_config *c, uint8_t *out);
+
+struct rune_capability_config {
+    uint8_t source;            /* CAPABILITY_FROM_HOST, CAPABILITY_RANDOM or CAPABILITY_SENSOR */
     uint8_t type;              /* element type (ABI code) */
     uint8_t has_min, has_max;  /* RAND: whether min / max were given */
     uint32_t bytes;
     uint32_t count;
     double min, max;           /* RAND */
-} rune_capability_config;
+    uint32_t hz;               /* SOUND: the sample rate */
+    rune_sensor_read sensor;   /* CAPABILITY_SENSOR: its driver */
+};
 
 typedef struct {
     uint32_t model_offset, model_bytes;  /* the .tflite inside the .rune */

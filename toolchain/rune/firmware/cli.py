@@ -33,21 +33,27 @@ def _rune_for(path: Path, log):
               help="What runs the rune's module: aot (translated to C ahead of time: fast and small) or wasm3 "
                    "(the interpreter). Default: the board's choice (rune boards).")
 @capability_source_options
+@click.option("--sensors/--no-sensors", "use_sensors", default=None,
+              help="Whether capabilities read the board's own sensors (rune boards). Default: every capability "
+                   "no file is given for reads the board's sensor of its kind, if it has one; --no-sensors: the host "
+                   "feeds everything.")
 @click.option("--count", type=click.IntRange(min=1), help="Stop after this many inferences (default: until Ctrl-C).")
 @click.option("--json", "as_json", is_flag=True, help="Print outputs as SERIAL JSON lines (as rune run --json).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
               help="Give up after this many seconds without a line from the board.")
 @click.option("--watchdog-ms", type=click.IntRange(min=0), default=60_000, show_default=True,
               help="Reset the board when one inference takes longer than this (0: no watchdog).")
-def flash_command(path, board, port, project_dir, dry_run, engine, sound, image, accel, raw, seed, named, count, as_json,
-                  timeout, watchdog_ms):
+def flash_command(path, board, port, project_dir, dry_run, engine, sound, image, accel, raw, seed, named, use_sensors,
+                  count, as_json, timeout, watchdog_ms):
     """Build a firmware that runs a rune, flash it, and show what the board says.
 
     PATH is a .rune, or a Runefile (or its folder), which is built first. The firmware is a
     PlatformIO project: wasm3 runs the rune, Rune's engine its models, and each output comes back
     over the serial port as a SERIAL JSON line. Emulated boards (the default for stm32f4) run in
     QEMU; real boards are flashed with their upload protocol. Capability data comes from the
-    same flags as `rune run` (--sound yes.wav ...), sent to the board over the serial link.
+    same flags as `rune run` (--sound yes.wav ...), sent to the board over the serial link, or,
+    for a capability given no file, from the board's own sensor of its kind if it has one (the
+    STM32F4-Discovery's microphone and accelerometer).
 
     \b
     rune flash examples/micro_speech --board stm32f4 --sound yes.wav --count 1
@@ -58,6 +64,7 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
     from rune.diagnostics import RuneError, display_path
     from rune.firmware.device import build_firmware, running_on
     from rune.firmware.project import generate_project
+    from rune.firmware.sensors import choose_sensors, describe
     from rune.monitor.cli import follow
     from rune.paths import cache_dir
     from rune.runtime.outputs import score_labels
@@ -72,17 +79,20 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
     random_seed = next((s.seed for i, s in sources.items() if capabilities[i].kind == "RAND"), 0)
     for note in notes:
         console.info(note)
+    sensors = choose_sensors(target_board, capabilities, set(sources), use_sensors)
+    for line in describe(target_board, capabilities, sensors):
+        console.info(line)
 
     if dry_run:
         folder = project_dir or Path(f"{rune.name}-{target_board.id}")
         project = generate_project(rune, target_board, folder, engine=engine, random_seed=random_seed,
-                                   watchdog_ms=watchdog_ms, log=console.info)
+                                   watchdog_ms=watchdog_ms, sensors=sensors, log=console.info)
         console.info(f"wrote the PlatformIO project to {display_path(project.folder)} (build it with 'pio run')")
         click.echo(str(project.folder))
         return
     console.info(f"[1/4] generating the firmware project for {target_board.id}")
     project, _ = build_firmware(rune, target_board, project_dir, engine=engine, random_seed=random_seed,
-                                watchdog_ms=watchdog_ms,
+                                watchdog_ms=watchdog_ms, sensors=sensors,
                                 log=lambda message: console.info(f"[2/4] {message}" if message.startswith("building")
                                                                  else f"      {message}"))
     names = {o["channel"]: o["source"]["stage"] for o in rune.manifest["outputs"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from rune.boards import Board
+from rune.boards import Board, Sensor
 from rune.container.rune_file import RuneFile
 from rune.diagnostics import Diagnostic, RuneError
 from rune.firmware.platformio import run_pio
@@ -20,14 +20,17 @@ from rune.runtime.sources import CapabilitySpec, Source
 
 def build_firmware(rune: RuneFile, board: Board, folder: Path | None = None, *, engine: str | None = None,
                    random_seed: int = 0, watchdog_ms: int = 60_000, native: NativeSources | None = None,
-                   profile: bool = False, log=lambda message: None) -> tuple[FirmwareProject, FirmwareSize]:
+                   profile: bool = False, sensors: dict[int, Sensor] | None = None,
+                   log=lambda message: None) -> tuple[FirmwareProject, FirmwareSize]:
+    """`sensors`: the capabilities the board's own sensors feed (rune.firmware.sensors); by
+    default the host feeds every capability."""
     buildable, why = board.buildable_here()
     if not buildable:
         raise RuneError(Diagnostic(f"a firmware for {board.id} cannot be built here: {why}"))
     engine = engine or board.default_engine
     folder = folder or cache_dir() / "firmware" / f"{rune.name}-{board.id}-{engine}"
     project = generate_project(rune, board, folder, engine=engine, random_seed=random_seed, watchdog_ms=watchdog_ms,
-                               native=native, profile=profile, log=log)
+                               native=native, profile=profile, sensors=sensors, log=log)
     log(f"building for {board.id} with PlatformIO")
     result = run_pio(project.folder, [])
     if result.returncode != 0:

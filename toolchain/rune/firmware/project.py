@@ -3,6 +3,7 @@
     <project>/platformio.ini, boards/<board>.json, link.ld
     <project>/src/        the device runtime (firmware_templates/runtime) and the generated
                           rune_config.c (what the rune needs, from its manifest), rune_blob.S
+    <project>/src/sensors/  the drivers of the board's sensors that feed capabilities, if any
     <project>/lib/wasm3/  the interpreter, from the Rune cache (engine wasm3), or
     <project>/lib/rune_aot/  the rune's module translated to C (engine aot)
     <project>/lib/rune_engine/  Rune's model engine (firmware_templates/engine), if the rune has models
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rune import __version__
-from rune.boards import Board
+from rune.boards import Board, Sensor
 from rune.container.rune_file import RuneFile
 from rune.diagnostics import Diagnostic, RuneError
 from rune.firmware.platformio import package_lines, platform_dir
 from rune.engine.plan import plan_kernels
 from rune.engine.sources import DEVICE_FLAGS, export_sources
 from rune.firmware.aot import WASM2C_VERSION, translate
+from rune.firmware.sensors import driver_sources
 from rune.firmware.wasm3_source import PYWASM3_VERSION, wasm3_sources
 from rune.paths import firmware_templates_dir, proc_blocks_dir
 from rune.tensors import ElementType, TensorType
@@ -75,16 +77,25 @@ def _templates():
                               undefined=jinja2.StrictUndefined)
 
 
-def _capabilities(manifest: dict) -> list[dict]:
+# rune_config.h: where a capability's data comes from
+FROM_HOST, RANDOM, SENSOR = 0, 1, 2
+
+
+def _capabilities(manifest: dict, sensors: dict[int, Sensor]) -> list[dict]:
     entries = []
     for c in manifest["capabilities"]:
         tensor = TensorType.from_json(c)
         args = c["args"]
+        sensor = sensors.get(c["index"])
         entries.append({
-            "stage": c["stage"], "kind": c["kind"], "source": 1 if c["kind"] == "RAND" else 0,
+            "stage": c["stage"], "kind": c["kind"],
+            "source": RANDOM if c["kind"] == "RAND" else SENSOR if sensor else FROM_HOST,
             "type": tensor.dtype.code, "bytes": tensor.bytes, "count": tensor.count,
             "has_min": int(args.get("min") is not None), "has_max": int(args.get("max") is not None),
             "min": repr(float(args.get("min") or 0.0)), "max": repr(float(args.get("max") or 0.0)),
+            "hz": int(args.get("hz") or 0) if c["kind"] == "SOUND" else 0,
+            "sensor": f"sensor_{sensor.driver}_read" if sensor else "0",
+            "sensor_part": sensor.part if sensor else None,
         })
     return entries
 
@@ -118,10 +129,13 @@ def _outputs(manifest: dict) -> list[dict]:
 
 def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str | None = None, random_seed: int = 0,
                      watchdog_ms: int = DEFAULT_WATCHDOG_MS, native: NativeSources | None = None,
-                     profile: bool = False, log=None) -> FirmwareProject:
+                     profile: bool = False, sensors: dict[int, Sensor] | None = None, log=None) -> FirmwareProject:
     """`profile`: the model engine reports the cycles of every operator after each inference
-    ({"event":"profile",...} lines), at a small cost in time."""
+    ({"event":"profile",...} lines), at a small cost in time. `sensors`: the capabilities (by
+    index) that the board's sensors feed (rune.firmware.sensors.choose_sensors); the host feeds
+    the others."""
     engine = engine or board.default_engine
+    sensors = sensors or {}
     manifest = rune.manifest
     models = _models(rune)
     templates = _templates()
@@ -140,6 +154,11 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
     for source in [*shared, *(runtime / name for name in ENGINE_SOURCES[engine]), runtime / "boards" / "cortex_m.c",
                    runtime / "boards" / "cortex_m.h", runtime / "boards" / f"{board.console['driver']}.c"]:
         shutil.copy2(source, folder / "src" / source.name)
+    drivers = sorted({sensor.driver for sensor in sensors.values()})
+    if drivers:
+        (folder / "src" / "sensors").mkdir()
+        for source in driver_sources(set(drivers)):
+            shutil.copy2(source, folder / "src" / "sensors" / source.name)
     libraries = []
     if engine == "wasm3":
         (folder / "lib" / "wasm3" / "src").mkdir(parents=True)
@@ -162,7 +181,8 @@ def generate_project(rune: RuneFile, board: Board, folder: Path, *, engine: str 
         version=__version__, name=rune.name, board=board, platform=f"symlink://{platform_dir()}",
         packages=package_lines(), libraries=libraries, stack_bytes=STACK_BYTES, rune_path=str(rune_path),
         rune_sha256=hashlib.sha256(rune.data).hexdigest(),
-        capabilities=_capabilities(manifest), models=models, outputs=_outputs(manifest),
+        capabilities=_capabilities(manifest, sensors), sensor_drivers=drivers, models=models,
+        outputs=_outputs(manifest),
         stages=[s["name"] for s in manifest["stages"]], rune_bytes=len(rune.data),
         memory_bytes=manifest["memory"]["used_bytes"], random_seed=random_seed & (2**64 - 1),
         watchdog_ms=watchdog_ms, arena_bytes=max((m["arena_bytes"] for m in models), default=0),
