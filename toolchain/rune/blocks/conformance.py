@@ -44,6 +44,11 @@ def edge_arrays(tensor: TensorType) -> list[np.ndarray]:
     return [np.full(tensor.shape, v, dtype) for v in values]
 
 
+# A stateful block (state_bytes > 0) is also checked run after run: sequences of this many inputs,
+# init before the first only, against its reference carrying its `state` through the same inputs.
+SEQUENCE_RUNS = 5
+
+
 def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], examples: int = 200,
                 seed: int = 0, sanitize: bool = True) -> ConformanceReport:
     instance = BlockInstance(block, args, inputs)
@@ -51,6 +56,11 @@ def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], exam
     report = ConformanceReport()
     cases = [[random_array(rng, t) for t in inputs] for _ in range(examples)]
     edges = [list(arrays) for arrays in zip(*(edge_arrays(t) for t in inputs))]
+    sequences = []
+    if instance.stateful:
+        # random inputs in runs of SEQUENCE_RUNS; each edge case repeated; all edge cases in turn
+        sequences = [cases[i:i + SEQUENCE_RUNS] for i in range(0, len(cases), SEQUENCE_RUNS)]
+        sequences += [[arrays] * 3 for arrays in edges] + [edges + cases[:2] + edges]
     # The sanitized runs come first, each in its own process: a block that writes out of bounds
     # is reported there, before the native runs (in this process) could corrupt its heap.
     if sanitize:
@@ -61,6 +71,15 @@ def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], exam
                 report.problems.append(str(e))
                 return report
             report.sanitized += 1
+            if problem:
+                report.problems.append(f"under the sanitizers: {problem}")
+        for sequence in sequences[:1] + sequences[-1:]:
+            try:
+                problem = compare_sequence(instance, instance.sanitized_runs, sequence, ConformanceReport())
+            except AssertionError as e:
+                report.problems.append(str(e))
+                return report
+            report.sanitized += len(sequence)
             if problem:
                 report.problems.append(f"under the sanitizers: {problem}")
     native = instance.native()
@@ -75,12 +94,67 @@ def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], exam
             report.problems.append(problem)
             if len(report.problems) >= 5:
                 return report
+    for sequence in sequences:
+        try:
+            problem = compare_sequence(instance, native_runs(native), sequence, report)
+        except BufferOverrun as e:
+            report.problems.append(str(e))
+            return report
+        if problem:
+            report.problems.append(problem)
+            if len(report.problems) >= 5:
+                return report
     return report
 
 
+def native_runs(native):
+    """`produce` for compare_sequence: the native block, init before the first run only."""
+    def runs(sequence):
+        results = []
+        for index, arrays in enumerate(sequence):
+            try:
+                results.append(native.run(arrays, init=index == 0))
+            except BlockFailed as e:
+                results.append(e)
+                break
+        return results
+    return runs
+
+
+def compare_sequence(instance: BlockInstance, produce, sequence: list[list[np.ndarray]],
+                     report: ConformanceReport | None = None) -> str | None:
+    """What differs, run after run, between `produce(sequence)` (the C run on each inputs in turn,
+    init before the first only, giving a list of outputs or BlockFailed) and the reference
+    carrying its state through the same inputs; None if nothing. A run both refuse ends it."""
+    report = ConformanceReport() if report is None else report
+    actual = produce(sequence)
+    state: dict = {}
+    for run, arrays in enumerate(sequence):
+        report.examples += 1
+        got = actual[run] if run < len(actual) else None
+        try:
+            expected = instance.reference(arrays, state)
+        except (ValueError, ArithmeticError):
+            if isinstance(got, BlockFailed):
+                report.both_failed += 1
+                return None
+            return f"run {run + 1} of {len(sequence)}: the reference refused an input that the C accepted"
+        if isinstance(got, BlockFailed):
+            return f"run {run + 1} of {len(sequence)}: the C failed ({got}) where the reference did not"
+        if got is None:
+            return f"run {run + 1} of {len(sequence)}: the C gave no outputs"
+        for index, (out, want, tensor) in enumerate(zip(got, expected, instance.outputs)):
+            difference = outputs_equal(out, want, tensor)
+            if difference:
+                return f"run {run + 1} of {len(sequence)} (state carried from the runs before), output {index}: " \
+                       f"{difference}"
+        report.identical += 1
+    return None
+
+
 def compare_outputs(instance: BlockInstance, produce, arrays: list[np.ndarray]) -> str | None:
-    """What differs between `produce(arrays)` (a run of the C) and the reference, or None: both
-    must give identical outputs, or both refuse the input."""
+    """What differs between `produce(arrays)` (a run of the C, the first after init) and the
+    reference, or None: both must give identical outputs, or both refuse the input."""
     return _compare(instance, produce, arrays, ConformanceReport())
 
 

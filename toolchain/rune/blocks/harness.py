@@ -81,26 +81,34 @@ int32_t harness_run(void *const *inputs, void *const *outputs, int init) {{
 }}
 
 #ifdef HARNESS_MAIN
-/* stdin: the inputs' bytes, in order; stdout: status, then outputs (utf8: NUL-terminated strings). */
+/* stdin: the inputs' bytes, in order, for one run or several (a stateful block: init before the
+ * first only); stdout, per run: status, message, then outputs (utf8: NUL-terminated strings).
+ * A run that fails ends the sequence. */
 static const uint32_t in_bytes[] = {{{in_bytes}}}, out_bytes[] = {{{out_bytes}}};
 int main(void) {{
     void *inputs[INPUTS + 1], *outputs[OUTPUTS + 1];
-    for (int i = 0; i < INPUTS; i++) {{
-        inputs[i] = harness_alloc(in_bytes[i]);
-        if (fread(inputs[i], 1, in_bytes[i], stdin) != in_bytes[i]) return 90;
-    }}
+    for (int i = 0; i < INPUTS; i++) inputs[i] = harness_alloc(in_bytes[i]);
     for (int i = 0; i < OUTPUTS; i++) outputs[i] = harness_alloc(out_bytes[i]);
-    int32_t status = harness_run(inputs, outputs, 1);
-    fwrite(&status, sizeof status, 1, stdout);
-    fwrite(message, 1, sizeof message, stdout);
-    for (int i = 0; status == 0 && i < OUTPUTS; i++) {{
-        if (out_type[i] == RUNE_UTF8) {{
-            const char **strings = (const char **)outputs[i];
-            for (uint32_t k = 0; k < out_count[i]; k++) fwrite(strings[k], 1, strlen(strings[k]) + 1, stdout);
-        }} else {{
-            fwrite(outputs[i], 1, out_bytes[i], stdout);
+    for (int run = 0; run == 0 || INPUTS > 0; run++) {{
+        for (int i = 0; i < INPUTS; i++) {{
+            size_t got = fread(inputs[i], 1, in_bytes[i], stdin);
+            if (got == 0 && i == 0 && run > 0 && feof(stdin)) goto done;
+            if (got != in_bytes[i]) return 90;
         }}
+        int32_t status = harness_run(inputs, outputs, run == 0);
+        fwrite(&status, sizeof status, 1, stdout);
+        fwrite(message, 1, sizeof message, stdout);
+        for (int i = 0; status == 0 && i < OUTPUTS; i++) {{
+            if (out_type[i] == RUNE_UTF8) {{
+                const char **strings = (const char **)outputs[i];
+                for (uint32_t k = 0; k < out_count[i]; k++) fwrite(strings[k], 1, strlen(strings[k]) + 1, stdout);
+            }} else {{
+                fwrite(outputs[i], 1, out_bytes[i], stdout);
+            }}
+        }}
+        if (status != 0 || INPUTS == 0) break;
     }}
+done:
     for (int i = 0; i < INPUTS; i++) harness_free(inputs[i]);
     for (int i = 0; i < OUTPUTS; i++) harness_free(outputs[i]);
     return 0;
@@ -146,10 +154,21 @@ class BlockInstance:
         self.outputs = self.block.infer(self.inputs, values)
         self.state_bytes, self.scratch_bytes = self.block.memory(self.inputs, values)
 
-    def reference(self, arrays: list[np.ndarray]) -> list:
+    def reference(self, arrays: list[np.ndarray], state: dict | None = None) -> list:
+        """The reference's outputs. A stateful block's reference takes `state`, a dict it keeps from
+        run to run: pass the same dict for the runs of one instance, a new one after each init
+        (None: a fresh one, the first run after init)."""
         module = load_module(self.block.reference_path, self.block.libraries)
+        arrays = [np.asarray(a).reshape(t.shape) for a, t in zip(arrays, self.inputs)]
         with np.errstate(all="ignore"):  # extreme inputs overflow on purpose
-            return module.run([np.asarray(a).reshape(t.shape) for a, t in zip(arrays, self.inputs)], dict(self.args))
+            if reference_takes_state(module):
+                return module.run(arrays, dict(self.args), {} if state is None else state)
+            return module.run(arrays, dict(self.args))
+
+    @property
+    def stateful(self) -> bool:
+        """The block keeps state between runs (its outputs may depend on earlier inputs)."""
+        return self.state_bytes > 0
 
     def driver_source(self) -> str:
         definitions, values = [], []
@@ -214,18 +233,34 @@ class BlockInstance:
 
     def sanitized_run(self, arrays: list[np.ndarray]) -> list:
         """Run once in a separate process under ASan + UBSan; raises on any sanitizer report."""
+        result = self.sanitized_runs([arrays])[0]
+        if isinstance(result, BlockFailed):
+            raise result
+        return result
+
+    def sanitized_runs(self, sequence: list[list[np.ndarray]]) -> list:
+        """Run a sequence of inputs in one separate process under ASan + UBSan, init before the
+        first only (a stateful block carries its state through the sequence). Returns each run's
+        outputs, up to and including a failed run (as a BlockFailed); raises on a sanitizer report."""
         executable = self._build("sanitized", SANITIZE)
-        payload = b"".join(_to_bytes(a, t) for a, t in zip(arrays, self.inputs))
+        payload = b"".join(_to_bytes(a, t) for arrays in sequence for a, t in zip(arrays, self.inputs))
         env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0:abort_on_error=0", UBSAN_OPTIONS="print_stacktrace=1")
-        result = subprocess.run([str(executable)], input=payload, capture_output=True, env=env, timeout=120)
+        result = subprocess.run([str(executable)], input=payload, capture_output=True, env=env,
+                                timeout=120 * len(sequence))
         if result.returncode != 0 or b"runtime error" in result.stderr:
             raise AssertionError(f"block '{self.block.name}' failed under the sanitizers "
                                  f"(exit {result.returncode}):\n{_sanitizer_report(result.stderr)}")
-        status = struct.unpack_from("<i", result.stdout)[0]
-        message = result.stdout[4:120].split(b"\0")[0].decode()
-        if status:
-            raise BlockFailed(message)
-        return _parse_outputs(result.stdout[120:], self.outputs)
+        results, data = [], result.stdout
+        while data and len(results) < len(sequence):
+            status = struct.unpack_from("<i", data)[0]
+            message = data[4:120].split(b"\0")[0].decode()
+            if status:
+                results.append(BlockFailed(message))
+                break
+            outputs, used = _parse_outputs(data[120:], self.outputs)
+            results.append(outputs)
+            data = data[120 + used:]
+        return results
 
 
 class NativeBlock:
@@ -326,7 +361,15 @@ def _to_bytes(array, tensor: TensorType) -> bytes:
     return np.ascontiguousarray(np.asarray(array), dtype=NUMPY_TYPES[tensor.dtype.type_name]).tobytes()
 
 
-def _parse_outputs(data: bytes, tensors: list[TensorType]) -> list:
+def reference_takes_state(module) -> bool:
+    """Whether a reference's run() has the `state` parameter of a stateful block."""
+    import inspect
+
+    return "state" in inspect.signature(module.run).parameters
+
+
+def _parse_outputs(data: bytes, tensors: list[TensorType]) -> tuple[list, int]:
+    """One run's outputs and the number of bytes they took."""
     results, position = [], 0
     for tensor in tensors:
         if tensor.dtype is ElementType.UTF8:
@@ -341,4 +384,4 @@ def _parse_outputs(data: bytes, tensors: list[TensorType]) -> list:
             results.append(np.frombuffer(data[position:position + size],
                                          NUMPY_TYPES[tensor.dtype.type_name]).reshape(tensor.shape).copy())
             position += size
-    return results
+    return results, position

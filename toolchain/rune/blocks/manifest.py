@@ -120,7 +120,10 @@ class BlockManifest:
         completed = dict(args)
         for spec in missing:
             try:
-                completed[spec.name] = convert(spec, evaluate(spec.default_expr, names), lambda name: b"")
+                value = evaluate(spec.default_expr, names)
+                # None leaves the argument unset, as if it had no default (an optional argument)
+                if value is not None:
+                    completed[spec.name] = convert(spec, value, lambda name: b"")
             except ExpressionError as e:
                 raise BlockTypeError(f"the manifest of '{self.name}' has a bad default for '{spec.name}': {e}") from None
             except ArgumentError as e:
@@ -162,7 +165,9 @@ class BlockManifest:
         if any(d <= 0 for d in shape):
             raise BlockTypeError(f"output '{spec.name}' would have the shape {list(shape)}",
                                  "check the block's arguments against its input size")
-        return TensorType(dtype, shape, {name: evaluate(expr, names) for name, expr in spec.attributes.items()})
+        # An attribute whose expression gives None is not declared (e.g. one that only a mode has).
+        attributes = {name: evaluate(expr, names) for name, expr in spec.attributes.items()}
+        return TensorType(dtype, shape, {name: value for name, value in attributes.items() if value is not None})
 
     def memory(self, inputs: list[TensorType], args: dict[str, Any]) -> tuple[int, int]:
         """(state bytes, scratch bytes) for these inputs and arguments."""
