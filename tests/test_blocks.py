@@ -5,7 +5,9 @@ infinities for floats) for every case, shapes from the cases (SIZE_ONE_CASES cov
 of 1 in every block); the C runs natively, and a set of edge cases also
 runs under AddressSanitizer and UndefinedBehaviorSanitizer with exactly-sized buffers.
 Outputs must be identical, except for blocks that call the C library's exp, where the
-tolerance is stated with the case.
+tolerance is stated with the case. Stateful blocks (the streaming fft and noise_filtering) are
+also run several times in a row, init before the first run only, against their reference
+carrying its state through the same inputs.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from rune.blocks.conformance import compare_sequence
 from rune.blocks.harness import BlockFailed, BlockInstance, outputs_equal
 from rune.blocks.manifest import BlockTypeError
 from rune.blocks.registry import builtin_names, resolve
@@ -83,6 +86,16 @@ CASES = [
          [("f32", (1, 12, 4)), ("f32", (1, 12))]),
     Case("noise_filtering", {"strength": 0.5, "offset": 10.0, "clamping": True, "odd_smoothing": 0.0},
          [("u32", (7, 16))]),
+    # streaming: only the new audio each run (state: the window's kept samples and the rows)
+    Case("fft", {"frames": 49}, [("i16", (320,))]),
+    Case("fft", {"num_frames": 5, "window_size_ms": 30, "window_stride_ms": 10, "num_channels": 16},
+         [("i16", (160,))]),  # 320 samples kept, more than one run's new audio
+    Case("fft", {"num_frames": 4, "window_size_ms": 30, "window_stride_ms": 10, "num_channels": 16},
+         [("i16", (480,))]),  # 3 new frames a run
+    Case("fft", {"num_frames": 3, "sample_rate": 8000, "window_size_ms": 16, "window_stride_ms": 20,
+                 "num_channels": 20, "upper_band_limit": 3800.0}, [("i16", (320,))]),  # stride > window
+    Case("noise_filtering", {"new_frames": 1}, [("u32", (49, 40))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {"new_frames": 3, "clamping": True, "even_smoothing": 0.2}, [("u32", (5, 16))]),
 ]
 
 # Size-1 dimensions: one window, frame, channel or detection, a last axis of one, images one
@@ -93,6 +106,9 @@ SIZE_ONE_CASES = [
     Case("noise_filtering", {}, [("u32", (1, 40))], elements={0: st.integers(0, 2**22 - 1)}),
     Case("noise_filtering", {}, [("u32", (1, 1))]),
     Case("noise_filtering", {}, [("u32", (6, 1))]),
+    Case("fft", {"num_frames": 1}, [("i16", (320,))]),  # streaming, one frame kept
+    Case("noise_filtering", {"new_frames": 1}, [("u32", (1, 40))]),
+    Case("noise_filtering", {"new_frames": 1}, [("u32", (4, 1))]),
     Case("audio_float_conversion", {}, [("i16", (1,))]),
     *[Case("softmax", {}, [("f32", s)], tolerance=1e-6) for s in [(3, 1), (1, 1), (1,)]],
     *[Case("normalize", {}, [(t, s)]) for t, s in [("f32", (1,)), ("u16", (1, 1))]],
@@ -177,19 +193,33 @@ def edge_cases(dtype_name: str, shape) -> list[np.ndarray]:
     return arrays
 
 
-def compare(case: Case, produce, arrays):
-    """Run `produce` and the reference on the same inputs; both succeed alike or both fail."""
+def compare(case: Case, produce, arrays, state: dict | None = None) -> bool:
+    """Run `produce` and the reference on the same inputs; both succeed alike or both fail
+    (then False). `state`: the reference's state, carried from the run before (None: fresh)."""
     inst, _ = instance_for(case)
     try:
-        expected = inst.reference(arrays)
+        expected = inst.reference(arrays, state)
     except (ValueError, ArithmeticError):
         with pytest.raises(BlockFailed):
             produce(arrays)
-        return
+        return False
     actual = produce(arrays)
     for got, want, tensor in zip(actual, expected, inst.outputs):
         difference = outputs_equal(got, want, tensor, case.tolerance)
         assert difference is None, f"{case.id}: {difference}"
+    return True
+
+
+def stateful(case: Case) -> bool:
+    block = resolve(case.block, Path(".")).manifest
+    return BlockInstance(block, case.args, [TensorType(ElementType.parse(t), s) for t, s in case.inputs]).stateful
+
+
+STATEFUL_CASES = [c for c in CASES if stateful(c)]
+
+
+def test_the_streaming_cases_are_stateful():
+    assert {c.block for c in STATEFUL_CASES} == {"fft", "noise_filtering"}
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -203,13 +233,32 @@ def test_native_c_matches_the_reference(case, data):
     compare(case, lambda a: native.run(a, init=True), arrays)
 
 
+@pytest.mark.parametrize("case", STATEFUL_CASES, ids=[c.id for c in STATEFUL_CASES])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(data=st.data())
+def test_stateful_blocks_match_the_reference_run_after_run(case, data):
+    """Init, then several runs: each output depends on the inputs of the runs before."""
+    inst, native = instance_for(case)
+    state: dict = {}
+    for run in range(data.draw(st.integers(2, 6), label="runs")):
+        arrays = [data.draw(array_strategy(t, s, case.elements.get(i)), label=f"run {run} input {i}")
+                  for i, (t, s) in enumerate(case.inputs)]
+        if not compare(case, lambda a: native.run(a, init=run == 0), arrays, state):
+            break  # both refused: the inference stops here
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_edge_cases_under_address_and_undefined_behaviour_sanitizers(case):
     inst, _ = instance_for(case)
     rng = np.random.default_rng(0)
     input_sets = [[edge_cases(t, s)[k] for t, s in case.inputs] for k in range(len(edge_cases(*case.inputs[0])))]
     input_sets.append([rng.integers(-1000, 1000, s).astype(ElementType.parse(t).numpy_name) for t, s in case.inputs])
+    if case.elements:  # keep constrained inputs valid (e.g. label indices)
+        input_sets = [[np.clip(a, 0, 3) if i in case.elements else a for i, a in enumerate(arrays)]
+                      for arrays in input_sets]
     for arrays in input_sets:
-        if case.elements:  # keep constrained inputs valid (e.g. label indices)
-            arrays = [np.clip(a, 0, 3) if i in case.elements else a for i, a in enumerate(arrays)]
         compare(case, inst.sanitized_run, arrays)
+    if inst.stateful:  # all of them in turn, in one process: the state carried from one to the next
+        problem = compare_sequence(inst, inst.sanitized_runs, input_sets + input_sets[::-1])
+        assert problem is None, f"{case.id}: {problem}"

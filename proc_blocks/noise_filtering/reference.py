@@ -3,6 +3,12 @@
 import frontend
 
 
-def run(inputs, args):
+def run(inputs, args, state):
     energies = inputs[0].reshape(-1, inputs[0].shape[-1])
-    return [frontend.noise_filtering(energies, frontend.noise_params(args, energies.shape[1]))]
+    params = frontend.noise_params(args, energies.shape[1])
+    if not args.get("new_frames"):  # one clip: the noise estimate starts from zero every run
+        return [frontend.noise_filtering(energies, params)]
+    # streaming: only the last new_frames rows are new; estimate and feature rows kept in `state`
+    if "stream" not in state:
+        state["stream"] = frontend.NoiseStream(params, energies.shape[0])
+    return [frontend.noise_filtering_stream(energies, params, int(args["new_frames"]), state["stream"])]
