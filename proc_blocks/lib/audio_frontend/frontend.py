@@ -11,6 +11,10 @@ library) frame by frame, as two processing blocks:
       spectral-subtraction noise reduction (stateful across frames),
       PCAN auto gain control, integer log, int8 quantisation.
 
+  fft_stream / noise_filtering_stream (with FftStream / NoiseStream)
+      the blocks' streaming mode: only the new audio each call, the state
+      carried (docs/audio-features.md, section 8).
+
 The split falls exactly at the u32 tensor that TFLM calls
 `signal_filter_bank_square_root` (the square root is in `fft` because it
 undoes the per-frame FFT auto-scale shift, which noise_filtering never sees).

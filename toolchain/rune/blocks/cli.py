@@ -89,7 +89,9 @@ def test_command(reference, inputs, args, examples, seed, no_sanitizers):
     The edge cases (zeros, extremes, NaN and infinities) first run under AddressSanitizer and
     UndefinedBehaviorSanitizer with exactly-sized buffers, which catch any access outside them.
     Then random inputs and the edge cases go through the C compiled natively and through the
-    reference; the outputs must be identical. Exit status 1 if anything is wrong.
+    reference; the outputs must be identical. A block with state is also run several times in a
+    row, init before the first run only, against its reference carrying its state. Exit status 1
+    if anything is wrong.
     """
     from pathlib import Path
 
