@@ -20,7 +20,7 @@ def desktop_lines(rune_path, sources: dict, inferences: int) -> list[str]:
 def runes(tmp_path_factory):
     folder = tmp_path_factory.mktemp("hil-runes")
     return {name: build(EXAMPLES / name, folder / f"{name}.rune", target="device").path
-            for name in ("sine", "micro_speech", "person_detection")}
+            for name in ("sine", "micro_speech", "micro_speech_streaming", "person_detection")}
 
 
 def test_sine(device, runes):
@@ -45,3 +45,14 @@ def test_person_detection(device, runes):
         on_board = [line.text for line in device_lines(session, len(images))]
     assert on_board == desktop_lines(runes["person_detection"], {0: Sequence(ImageSource(i) for i in images)},
                                      len(images))
+
+
+def test_micro_speech_streaming(device, runes):
+    """20 ms of audio per inference: the blocks' state carries the stream on the board as here."""
+    recording = EXAMPLES / "micro_speech_streaming" / "samples" / "silence_yes_silence_no.wav"
+    inferences = 150  # 3 s: the "yes" begins after 2 s of silence and is heard from about 2.6 s
+    with device(runes["micro_speech_streaming"], {0: SoundSource(recording, stride_ms=20)}) as session:
+        on_board = [line.text for line in device_lines(session, inferences)]
+    assert on_board == desktop_lines(runes["micro_speech_streaming"], {0: SoundSource(recording, stride_ms=20)},
+                                     inferences)
+    assert '"yes"' in "".join(on_board[-20:])
