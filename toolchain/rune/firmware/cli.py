@@ -31,7 +31,7 @@ def _rune_for(path: Path, log):
 @click.option("--dry-run", is_flag=True, help="Only write the PlatformIO project (to open in an IDE).")
 @click.option("--engine", type=click.Choice(["aot", "wasm3"]),
               help="What runs the rune's module: aot (translated to C ahead of time: fast and small) or wasm3 "
-                   "(the interpreter). Default: the board's choice (rune boards).")
+                   "(the interpreter). Default: the board's (aot on every board: docs/firmware.md).")
 @capability_source_options
 @click.option("--sensors/--no-sensors", "use_sensors", default=None,
               help="Whether capabilities read the board's own sensors (rune boards). Default: every capability "
@@ -48,8 +48,9 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
     """Build a firmware that runs a rune, flash it, and show what the board says.
 
     PATH is a .rune, or a Runefile (or its folder), which is built first. The firmware is a
-    PlatformIO project: wasm3 runs the rune, Rune's engine its models, and each output comes back
-    over the serial port as a SERIAL JSON line. Emulated boards (the default for stm32f4) run in
+    PlatformIO project: the rune's module translated to C ahead of time (or wasm3), Rune's
+    engine for its models, and each output comes back over the serial port as a SERIAL JSON
+    line. Emulated boards (the default for stm32f4) run in
     QEMU; real boards are flashed with their upload protocol. Capability data comes from the
     same flags as `rune run` (--sound yes.wav ...), sent to the board over the serial link, or,
     for a capability given no file, from the board's own sensor of its kind if it has one (the
