@@ -124,6 +124,22 @@ int af_nf_process_ex(const af_nf_config *cfg, void *state,
                      uint32_t *dbg_subtracted, uint32_t *dbg_noise,
                      uint32_t *dbg_pcan, int16_t *dbg_log);
 
+/* ------------------------------------------------------------ copying -- */
+
+/* Copy `bytes` bytes from src to dst in ascending order, so also a move to a
+ * lower address within one buffer (dst <= src; nothing else may overlap).
+ * 32-bit words when dst, src and bytes are all multiples of 4, 16-bit
+ * halfwords when of 2, bytes otherwise.  The streaming blocks use it instead
+ * of memcpy/memmove: inside a rune (WebAssembly MVP, no bulk-memory
+ * instructions) the C library's are byte-at-a-time loops, and an engine that
+ * checks every memory access checks a quarter as many for words.  The
+ * compiler is kept from turning the loops back into calls to them. */
+void af_copy(void *dst, const void *src, size_t bytes);
+
+/* Zero `bytes` bytes at dst: 32-bit words when dst and bytes are multiples of
+ * 4, bytes otherwise (for the same reason as af_copy, memset's). */
+void af_zero(void *dst, size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif
