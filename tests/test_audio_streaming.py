@@ -2,8 +2,8 @@
 TensorFlow Lite Micro's audio preprocessor run continuously over the same stream.
 
 Each inference gets only the new audio (20 ms = 320 samples, one new window); the fft block keeps
-the last window_length - window_step samples and its last frames, noise_filtering its noise
-estimate (never reset) and its last feature rows. After every chunk, the 49 feature rows must be
+the last window_length - window_step samples and outputs only the new frames, noise_filtering keeps
+its noise estimate (never reset) and its last 49 feature rows. After every chunk, the 49 rows must be
 exactly the last 49 frames TFLM's preprocessor gives when it is run window after window over the
 stream (480-sample windows every 320 samples, state carried, never reset), the stream preceded by
 the samples and frames of digital silence that the zeroed state stands for (docs/audio-features.md,
@@ -139,14 +139,15 @@ def share(a, b) -> float:
 def test_streaming_blocks_declare_what_they_keep():
     native = NativeStream(320, {"frames": FRAMES})
     fft, noise = native.fft, native.noise
-    assert fft.outputs[0].shape == (FRAMES, 40)
-    assert fft.outputs[0].attributes == {"fft_length": 512, "new_frames": 1}
-    assert noise.args["new_frames"] == 1 and noise.outputs[0].shape == (FRAMES * 40,)
-    assert fft.state_bytes == FRAMES * 40 * 4 + 160 * 2  # the rows and the kept samples
-    assert noise.state_bytes == 40 * 4 + FRAMES * 40  # the noise estimate and the feature rows
+    assert fft.outputs[0].shape == (1, 40)  # only the new frame
+    assert fft.outputs[0].attributes == {"fft_length": 512, "num_frames": FRAMES}
+    assert noise.args["num_frames"] == FRAMES and noise.outputs[0].shape == (FRAMES * 40,)
+    assert fft.state_bytes == 160 * 2  # the kept samples
+    assert noise.state_bytes == 40 * 4 + 4 + FRAMES * 40  # the noise estimate, the ring's head and rows
     clip = NativeStream(16000, {})  # without num_frames: one clip per run, no state, as before
+    assert clip.fft.outputs[0].shape == (FRAMES, 40)
     assert clip.fft.outputs[0].attributes == {"fft_length": 512} and clip.fft.state_bytes == 0
-    assert "new_frames" not in clip.noise.args and clip.noise.state_bytes == 0
+    assert "num_frames" not in clip.noise.args and clip.noise.state_bytes == 0
 
 
 def test_twenty_ms_chunks_equal_tflite_micro_run_continuously(streaming_rune, record_property):
@@ -230,7 +231,8 @@ def test_other_strides_chunks_and_windows_stay_exact(name):
                 "num_channels": params.num_channels, "lower_band_limit": params.lower_band_limit_hz,
                 "upper_band_limit": params.upper_band_limit_hz}
     native = NativeStream(chunk, fft_args)
-    assert native.noise.args["new_frames"] == chunk // params.window_step
+    assert native.fft.outputs[0].shape == (chunk // params.window_step, params.num_channels)
+    assert native.noise.args["num_frames"] == frames
     assert native.noise.args["correction_bits"] == params.correction_bits
     reference = ReferenceStream(native)
     distinct = set()
@@ -270,9 +272,16 @@ BAD_STREAMS = {
                       "are not a multiple of the stride (320 samples)", "Runefile.yml:5:"),
     "more new frames than kept": (streaming_runefile(16000, FRAMES), "the 16000 samples of each run give more new "
                                   "frames than the num_frames (49) kept", "Runefile.yml:5:"),
-    "new_frames that contradicts the fft": (
-        streaming_runefile(640, FRAMES).replace("inputs: [fft]}", "inputs: [fft], args: {new_frames: 1}}"),
-        "new_frames (1) does not match the 2 new frames per run of the streaming fft", "Runefile.yml:6:"),
+    "num_frames that contradicts the fft": (
+        streaming_runefile(640, FRAMES).replace("inputs: [fft]}", "inputs: [fft], args: {frames: 20}}"),
+        "num_frames (20) does not match the 49 frames of the streaming fft", "Runefile.yml:6:"),
+    "more new rows than noise_filtering keeps": ("""
+version: 1
+pipeline:
+  rows: {capability: RAW, outputs: [{type: u32, dimensions: [3, 40]}], args: {length: 120}}
+  features: {proc-block: noise-filtering, inputs: [rows], args: {num_frames: 2}}
+  serial: {out: SERIAL, inputs: [features]}
+""", "the 3 new frames of each run exceed the num_frames (2) kept", "Runefile.yml:5:"),
 }
 
 
@@ -310,6 +319,28 @@ def test_the_example_fits_and_both_runefiles_agree(streaming_example):
     assert manifests[0]["stages"] == manifests[1]["stages"]
     assert (EXAMPLES / "micro_speech_streaming" / "model.tflite").read_bytes() == \
         (EXAMPLES / "micro_speech" / "model.tflite").read_bytes()
+
+
+# The example's memory when the fft kept the last 49 rows (u32, 7,840 bytes of state) and output all
+# of them (a 7,840-byte tensor), and noise_filtering read only the last: 34,608 bytes.
+USED_BYTES_WHEN_THE_FFT_KEPT_THE_ROWS = 34_608
+
+
+def test_the_example_keeps_each_row_once(streaming_example, record_property):
+    """The fft outputs only the new frame and keeps only the 160 samples that begin the next window;
+    the 49 rows of the last second are kept once, as int8 features, by noise_filtering."""
+    from rune.container.rune_file import RuneFile
+
+    manifest = RuneFile.load(streaming_example["Runefile.yml"]).manifest
+    memory = manifest["memory"]
+    fft = next(stage for stage in manifest["stages"] if stage["name"] == "fft")
+    assert fft["outputs"] == [{"type": "u32", "dimensions": [1, 40]}]
+    aligned = lambda n: -(-n // 16) * 16  # each stage's state is 16-byte aligned
+    assert memory["state_bytes"] == aligned(160 * 2) + aligned(40 * 4 + 4 + FRAMES * 40)
+    assert memory["used_bytes"] <= USED_BYTES_WHEN_THE_FFT_KEPT_THE_ROWS - 15_000
+    record_property("report", f"examples/micro_speech_streaming: used_bytes {memory['used_bytes']:,} "
+                    f"(was {USED_BYTES_WHEN_THE_FFT_KEPT_THE_ROWS:,}): tensors {memory['arena_bytes']:,}, "
+                    f"block state {memory['state_bytes']:,}, stack {memory['stack_bytes']:,}")
 
 
 @pytest.mark.parametrize("engine", ["wasmtime", "wasm3"])

@@ -86,16 +86,27 @@ CASES = [
          [("f32", (1, 12, 4)), ("f32", (1, 12))]),
     Case("noise_filtering", {"strength": 0.5, "offset": 10.0, "clamping": True, "odd_smoothing": 0.0},
          [("u32", (7, 16))]),
-    # streaming: only the new audio each run (state: the window's kept samples and the rows)
+    # streaming fft: only the new audio each run, only the new frames out (state: the window's kept samples)
     Case("fft", {"frames": 49}, [("i16", (320,))]),
     Case("fft", {"num_frames": 5, "window_size_ms": 30, "window_stride_ms": 10, "num_channels": 16},
          [("i16", (160,))]),  # 320 samples kept, more than one run's new audio
     Case("fft", {"num_frames": 4, "window_size_ms": 30, "window_stride_ms": 10, "num_channels": 16},
          [("i16", (480,))]),  # 3 new frames a run
     Case("fft", {"num_frames": 3, "sample_rate": 8000, "window_size_ms": 16, "window_stride_ms": 20,
-                 "num_channels": 20, "upper_band_limit": 3800.0}, [("i16", (320,))]),  # stride > window
-    Case("noise_filtering", {"new_frames": 1}, [("u32", (49, 40))], elements={0: st.integers(0, 2**22 - 1)}),
-    Case("noise_filtering", {"new_frames": 3, "clamping": True, "even_smoothing": 0.2}, [("u32", (5, 16))]),
+                 "num_channels": 20, "upper_band_limit": 3800.0}, [("i16", (320,))]),  # stride > window: no state
+    # odd sample counts (copies that are not whole words): 441-sample strides, 220 kept, 2 frames a run;
+    # 331 samples kept (odd), more than the 220 new ones
+    Case("fft", {"num_frames": 3, "sample_rate": 22050, "window_size_ms": 30, "window_stride_ms": 20,
+                 "num_channels": 16}, [("i16", (882,))]),
+    Case("fft", {"num_frames": 6, "sample_rate": 11025, "window_size_ms": 40, "window_stride_ms": 10,
+                 "num_channels": 16, "upper_band_limit": 5000.0}, [("i16", (220,))]),
+    # streaming noise_filtering: every input row new, the last num_frames rows out (state: the
+    # noise estimate and a ring of rows); rows of 16 and 40 bytes are copied as words, of 6 and 5 not
+    Case("noise_filtering", {"num_frames": 49}, [("u32", (1, 40))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {"num_frames": 5, "clamping": True, "even_smoothing": 0.2}, [("u32", (3, 16))]),
+    Case("noise_filtering", {"frames": 3}, [("u32", (3, 12))]),  # every row replaced each run
+    Case("noise_filtering", {"num_frames": 7}, [("u32", (2, 6))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {"num_frames": 4}, [("u32", (3, 5))]),
 ]
 
 # Size-1 dimensions: one window, frame, channel or detection, a last axis of one, images one
@@ -107,8 +118,8 @@ SIZE_ONE_CASES = [
     Case("noise_filtering", {}, [("u32", (1, 1))]),
     Case("noise_filtering", {}, [("u32", (6, 1))]),
     Case("fft", {"num_frames": 1}, [("i16", (320,))]),  # streaming, one frame kept
-    Case("noise_filtering", {"new_frames": 1}, [("u32", (1, 40))]),
-    Case("noise_filtering", {"new_frames": 1}, [("u32", (4, 1))]),
+    Case("noise_filtering", {"num_frames": 1}, [("u32", (1, 40))]),  # streaming, one row kept
+    Case("noise_filtering", {"num_frames": 4}, [("u32", (1, 1))]),
     Case("audio_float_conversion", {}, [("i16", (1,))]),
     *[Case("softmax", {}, [("f32", s)], tolerance=1e-6) for s in [(3, 1), (1, 1), (1,)]],
     *[Case("normalize", {}, [(t, s)]) for t, s in [("f32", (1,)), ("u16", (1, 1))]],

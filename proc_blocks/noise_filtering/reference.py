@@ -6,9 +6,9 @@ import frontend
 def run(inputs, args, state):
     energies = inputs[0].reshape(-1, inputs[0].shape[-1])
     params = frontend.noise_params(args, energies.shape[1])
-    if not args.get("new_frames"):  # one clip: the noise estimate starts from zero every run
+    if not args.get("num_frames"):  # one clip: the noise estimate starts from zero every run
         return [frontend.noise_filtering(energies, params)]
-    # streaming: only the last new_frames rows are new; estimate and feature rows kept in `state`
+    # streaming: every row is new; the estimate and the last num_frames feature rows kept in `state`
     if "stream" not in state:
-        state["stream"] = frontend.NoiseStream(params, energies.shape[0])
-    return [frontend.noise_filtering_stream(energies, params, int(args["new_frames"]), state["stream"])]
+        state["stream"] = frontend.NoiseStream(params, int(args["num_frames"]))
+    return [frontend.noise_filtering_stream(energies, params, state["stream"])]

@@ -865,40 +865,37 @@ def features(pcm_i16, params: FrontendParams | None = None, **kw) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 class FftStream:
-    """State of the fft block in streaming mode: the last window_length - window_step samples
-    (the start of the next window) and the last `frames` output rows, oldest first.
+    """State of the fft block in streaming mode: the last window_length - window_step samples,
+    the start of the next window.
 
     Fresh (all zero), it is the state after digital silence: the first window is completed
-    with zeros and the rows before the first audio are those of all-zero windows (zero)."""
+    with zeros."""
 
-    def __init__(self, params: FrontendParams, frames: int):
+    def __init__(self, params: FrontendParams):
         self.tail = np.zeros(max(params.window_length - params.window_step, 0), np.int16)
-        self.rows = np.zeros((frames, params.num_channels), np.uint32)
 
 
 def fft_stream(new_pcm, params: FrontendParams, state: FftStream) -> np.ndarray:
     """Block 1, streaming: the n new samples (n a multiple of window_step) give n / window_step
     new windows, each taken from the kept tail followed by the new samples, i.e. windows of the
-    whole stream every window_step samples, the last ending with the newest sample. Returns the
-    last `frames` rows u32 [frames, channels] (the new ones last) and updates `state`."""
+    whole stream every window_step samples, the last ending with the newest sample. Returns only
+    the new rows, u32 [n / window_step, channels], and updates `state`."""
     p = params
     pcm = np.asarray(new_pcm, np.int16).reshape(-1)
-    L, S, frames = p.window_length, p.window_step, state.rows.shape[0]
+    L, S = p.window_length, p.window_step
     if len(pcm) == 0 or len(pcm) % S:
         raise ValueError(f"streaming takes whole strides of {S} samples, got {len(pcm)}")
     new = len(pcm) // S
-    if new > frames:
-        raise ValueError(f"{new} new frames exceed the {frames} frames kept")
     stream = np.concatenate([state.tail, pcm])
     rows = fft(np.stack([stream[i * S:i * S + L] for i in range(new)]), p, framed=True)
-    state.rows = np.concatenate([state.rows[new:], rows]).astype(np.uint32)
     state.tail = stream[len(stream) - len(state.tail):].copy()
-    return state.rows.copy()
+    return rows.astype(np.uint32)
 
 
 class NoiseStream:
     """State of the noise_filtering block in streaming mode: the noise estimate (carried from
-    run to run, never reset) and the last `frames` feature rows, oldest first.
+    run to run, never reset) and the last `frames` feature rows, oldest first (the C keeps them
+    in a ring; the order it outputs them in is this one).
 
     Fresh: a zero noise estimate, and every row the features of digital silence (what the block
     computes for an all-zero input row from a zero estimate, -128 with the default output
@@ -910,17 +907,17 @@ class NoiseStream:
         self.rows = np.tile(silence.reshape(1, -1), (frames, 1))
 
 
-def noise_filtering_stream(energies_u32, params: FrontendParams, new_frames: int,
-                           state: NoiseStream) -> np.ndarray:
-    """Block 2, streaming: only the last `new_frames` rows of u32 [frames, channels] are new;
-    they are processed with the carried noise estimate and appended to the kept feature rows.
-    Returns i8 [frames * channels] (the new rows last) and updates `state`."""
+def noise_filtering_stream(energies_u32, params: FrontendParams, state: NoiseStream) -> np.ndarray:
+    """Block 2, streaming: every row of u32 [new, channels] is new; the rows are processed with
+    the carried noise estimate and appended to the kept feature rows. Returns the last `frames`
+    rows, i8 [frames * channels] (the new rows last), and updates `state`."""
     p = params
     e = np.asarray(energies_u32).astype(np.uint32).reshape(-1, p.num_channels)
-    if not 1 <= new_frames <= e.shape[0] or e.shape[0] != state.rows.shape[0]:
-        raise ValueError(f"{new_frames} new frames of {e.shape[0]}, {state.rows.shape[0]} kept")
-    rows = noise_filtering(e[e.shape[0] - new_frames:], p, state=state.noise)
-    state.rows = np.concatenate([state.rows[new_frames:], rows.reshape(new_frames, -1)])
+    frames = state.rows.shape[0]
+    if not 1 <= e.shape[0] <= frames:
+        raise ValueError(f"{e.shape[0]} new frames, {frames} kept")
+    rows = noise_filtering(e, p, state=state.noise).reshape(e.shape[0], -1)
+    state.rows = np.concatenate([state.rows[e.shape[0]:], rows])
     return state.rows.reshape(-1).copy()
 
 
