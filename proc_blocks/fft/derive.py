@@ -3,6 +3,19 @@
 import frontend
 
 
+def twiddles_used(n: int) -> int:
+    """How many of the n complex twiddles the n-point FFT reads (audio_frontend.c's stages: radix 4
+    while possible, then 2; a radix-r stage with m-point sub-transforms `stride` apart reads twiddle
+    (r - 1) * (m - 1) * stride at most): the rest need not be stored."""
+    used, stride = 1, 1
+    while n > 1:
+        radix = 4 if n % 4 == 0 else 2
+        n //= radix
+        used = max(used, (radix - 1) * (n - 1) * stride + 1)
+        stride *= radix
+    return used
+
+
 def derive(args):
     params = frontend.fft_params(args)
     if not 64 <= params.fft_length <= 2048:  # the block's checks report it; tables are not needed
@@ -17,7 +30,8 @@ def derive(args):
         "window_length": params.window_length, "window_step": params.window_step,
         "fft_length": params.fft_length, "start_index": t.start_index, "end_index": t.end_index,
         "window_symmetric": symmetric,
-        "window": t.window[: (len(t.window) + 1) // 2] if symmetric else t.window, "fft_twiddles": t.fft_twiddles, "rfft_twiddles": t.rfft_twiddles,
+        "window": t.window[: (len(t.window) + 1) // 2] if symmetric else t.window, "fft_twiddles": t.fft_twiddles[: twiddles_used(params.fft_length // 2)],  # rows of (re, im)
+        "rfft_twiddles": t.rfft_twiddles,
         "fb_weights": t.fb_weights, "fb_unweights": t.fb_unweights, "fb_freq_starts": t.fb_freq_starts,
         "fb_weight_starts": t.fb_weight_starts, "fb_widths": t.fb_widths,
     }
