@@ -83,20 +83,15 @@ def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], exam
             if problem:
                 report.problems.append(f"under the sanitizers: {problem}")
     native = instance.native()
-    for arrays in cases + edges:
-        report.examples += 1
+    # (examples it counts, the check): one run per case, then the sequences of runs (state)
+    checks = [(1, lambda arrays=arrays: _compare(instance, lambda a: native.run(a, init=True), arrays, report))
+              for arrays in cases + edges]
+    checks += [(0, lambda sequence=sequence: compare_sequence(instance, native_runs(native), sequence, report))
+               for sequence in sequences]
+    for examples, check in checks:
+        report.examples += examples
         try:
-            problem = _compare(instance, lambda a: native.run(a, init=True), arrays, report)
-        except BufferOverrun as e:
-            report.problems.append(str(e))
-            return report
-        if problem:
-            report.problems.append(problem)
-            if len(report.problems) >= 5:
-                return report
-    for sequence in sequences:
-        try:
-            problem = compare_sequence(instance, native_runs(native), sequence, report)
+            problem = check()
         except BufferOverrun as e:
             report.problems.append(str(e))
             return report
