@@ -86,3 +86,14 @@ def test_model_check_on_device(board_port):
     device = json.loads(result.stdout)["device"]
     assert device["inferences"] == 3 and device["identical_fraction"] == 1.0
     assert 100_000 < device["instructions"] < 10_000_000 and device["engine_code_bytes"] > 1000
+
+
+def test_per_operator_profile(board_port):
+    """A profiled firmware reports each operator's kernel and cycles, and they add up to the model's."""
+    from rune.engine import kernels
+
+    board, port = board_port
+    run = run_on_board(MODELS["hello_world_int8"], find_board(board or "netduinoplus2"), 2, port=port, profile=True)
+    assert [kernel for kernel, _ in run.profile] == [kernels.FC_I8] * 3
+    assert all(instructions > 0 for _, instructions in run.profile)
+    assert sum(instructions for _, instructions in run.profile) <= run.instructions

@@ -62,3 +62,23 @@ def test_a_changed_rune_is_rebuilt_into_the_same_project(tmp_path, request):
         subprocess.run(["arm-none-eabi-objcopy", "-O", "binary", "--only-section=.rune", str(project.elf),
                         str(embedded)], check=True)
         assert embedded.read_bytes() == rune.data
+
+
+def test_the_native_reference_says_what_the_desktop_says(tmp_path, request):
+    """bench/device.py's reference firmware (the rune's C compiled for the board, no sandbox)."""
+    if request.config.getoption("--board"):
+        pytest.skip("measured on the emulated board only")
+    from rune.firmware.project import NativeSources
+    from rune.runtime import RandomSource, Runtime
+
+    built = build(EXAMPLES / "sine", tmp_path / "sine.rune", target="device")
+    native = NativeSources(built.generated.render(),
+                           list(dict.fromkeys(d for b in built.generated.blocks for d in b.source_dirs)))
+    rune = RuneFile.load(built.path)
+    project, _ = build_firmware(rune, find_board("netduinoplus2"), tmp_path / "firmware", engine="native",
+                                native=native, random_seed=5)
+    with running_on(project, {}, timeout=120) as session:
+        on_board = [line.text for line in device_lines(session, 5)]
+    with Runtime.load(built.path) as runtime:
+        runtime.set_source(0, RandomSource(5))
+        assert on_board == [o.json_line() for _ in range(5) for o in runtime.run()]
