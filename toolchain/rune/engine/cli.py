@@ -94,7 +94,8 @@ def _report(path: Path, found, board, fits) -> list[str]:
     for o in found.operators:
         lines.append(f"  {o.name} x{o.count}: " + ("supported" if o.supported else f"not supported ({o.reason})"))
     if found.supported:
-        lines.append(f"RAM:   {found.ram_bytes:,} bytes (arena {found.arena_bytes:,}, engine 16)")
+        lines.append(f"RAM:   {found.ram_bytes:,} bytes (arena {found.arena_bytes:,}, engine state "
+                     f"{found.ram_bytes - found.arena_bytes})")
         code = (f"engine code {found.engine_code_bytes:,} on a Cortex-M4" if found.engine_code_bytes is not None
                 else "engine code unknown: arm-none-eabi-gcc is not installed")
         total = f"{found.flash_bytes:,} bytes" if found.flash_bytes is not None else "unknown"
