@@ -80,6 +80,56 @@ def test_memory_beyond_the_limit_with_constants_fails_after_linking(tmp_path):
     assert error.stage == "audio" and error.location.line == 8 and error.hint
 
 
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """An empty compile cache, so that the module is linked (a cached one is not), sharing zig's libc."""
+    folder = tmp_path / "fresh-cache"
+    folder.mkdir()
+    (folder / "zig").symlink_to(cache_dir() / "zig")
+    monkeypatch.setenv("RUNE_CACHE_DIR", str(folder))
+
+
+def raw_runefile(folder, length):
+    folder.mkdir(exist_ok=True)
+    (folder / "Runefile.yml").write_text(f"""
+version: 1
+pipeline:
+  x: {{capability: RAW, outputs: [{{type: u8, dimensions: [{length}]}}], args: {{length: {length}}}}}
+  serial: {{out: SERIAL, inputs: [x]}}
+""")
+    return folder
+
+
+def test_a_rune_within_a_large_memory_limit_links(tmp_path, fresh_cache):
+    """Every --memory-limit `rune build --help` allows links: a 20 MB tensor under a 100 MB limit
+    once failed in the linker ("initial memory too small"), which had 16 MiB."""
+    from click.testing import CliRunner
+
+    from rune.compiler.cli import build_command
+
+    folder = raw_runefile(tmp_path / "big", 20_000_000)
+    result = CliRunner().invoke(build_command, [str(folder), "--memory-limit", "100000000"])
+    assert result.exit_code == 0, result.output
+    rune = RuneFile.load(folder / "big.rune")
+    memory = rune.manifest["memory"]
+    assert 20_000_000 < memory["used_bytes"] <= memory["pages"] * wasm.PAGE_SIZE
+    limits = wasm.memory_limits(rune.data)
+    assert limits.initial == limits.maximum == memory["pages"]
+
+
+def test_a_rune_the_linker_cannot_fit_is_a_memory_error(tmp_path, monkeypatch, fresh_cache):
+    """Only constants can take a rune within the largest limit past what it is linked with; shown
+    here with a module linked in one page."""
+    import rune.compiler.wasm_build as wasm_build
+
+    monkeypatch.setattr(wasm_build, "LINK_PAGES", 1)
+    with pytest.raises(RuneError) as caught:
+        build(raw_runefile(tmp_path / "raw", 100_000), memory_limit=200_000)
+    [error] = caught.value.diagnostics
+    assert error.message.startswith("the rune needs ") and error.message.endswith("more than the 65,536 a rune can have")
+    assert "did not compile" not in caught.value.render()
+
+
 def write_block(folder, name, source, manifest_extra=""):
     folder.mkdir(parents=True)
     (folder / "block.yaml").write_text(f"""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +30,14 @@ COMPILE_FLAGS = [
     "-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror=implicit-function-declaration",
     "-Werror=incompatible-pointer-types", "-Werror=int-conversion", "-fno-color-diagnostics",
 ]
-LINK_PAGES = 256  # generous limits for linking; the memory is then shrunk to what is used
+# The module is linked with as much memory as any --memory-limit allows, so that a rune within
+# the limit always links (the memory budget, not the linker, judges its size); the memory is then
+# shrunk to what is used. zig reads --initial-memory as a 32-bit number: one page short of the
+# 4 GiB a 32-bit WebAssembly memory can address.
+LINK_PAGES = 65535
 DEFAULT_STACK_BYTES = 8192
 DEFAULT_MEMORY_LIMIT = 64 * 1024
-MAX_MEMORY_LIMIT = 4 * 1024**3  # all a 32-bit WebAssembly memory can address
+MAX_MEMORY_LIMIT = LINK_PAGES * wasm.PAGE_SIZE
 
 
 @dataclass
@@ -136,6 +141,11 @@ def _compile(files: dict[str, str], sources: list[Path], block_dirs: list[Path],
         missing = missing_entry_points(result.stderr, blocks)  # the linker names only generated code
         if missing:
             raise RuneError(missing)
+        too_small = re.search(r"initial memory too small, (\d+) bytes needed", result.stderr)
+        if too_small:  # only when the constants take a rune within the largest limit beyond it
+            raise RuneError(Diagnostic(f"the rune needs {int(too_small.group(1)):,} bytes of memory, more than the "
+                                       f"{LINK_PAGES * wasm.PAGE_SIZE:,} a rune can have",
+                                       hint="make its tensors smaller (shorter audio, smaller images)"))
         raise RuneError(Diagnostic("the C code did not compile:\n" + _clean(result.stderr, build),
                                    hint="the errors above point into the block's source file"))
     return output.read_bytes()
