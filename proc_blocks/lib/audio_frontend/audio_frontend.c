@@ -104,6 +104,9 @@ AF_NO_LIBC_LOOPS void af_zero(void *dst, size_t bytes) {
   if ((both & 3u) == 0) {
     af_word *d = (af_word *)dst;
     for (i = 0; i < bytes / 4u; ++i) d[i] = 0;
+  } else if ((both & 1u) == 0) { /* odd sample counts: 22050 Hz in 30 ms windows, 11025 Hz in 40 ms */
+    af_half *d = (af_half *)dst;
+    for (i = 0; i < bytes / 2u; ++i) d[i] = 0;
   } else {
     uint8_t *d = (uint8_t *)dst;
     for (i = 0; i < bytes; ++i) d[i] = 0;

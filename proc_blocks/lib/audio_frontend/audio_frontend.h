@@ -137,7 +137,8 @@ int af_nf_process_ex(const af_nf_config *cfg, void *state,
 void af_copy(void *dst, const void *src, size_t bytes);
 
 /* Zero `bytes` bytes at dst: 32-bit words when dst and bytes are multiples of
- * 4, bytes otherwise (for the same reason as af_copy, memset's). */
+ * 4, 16-bit halfwords when of 2, bytes otherwise (for the same reason as
+ * af_copy, memset's). */
 void af_zero(void *dst, size_t bytes);
 
 #ifdef __cplusplus
