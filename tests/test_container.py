@@ -50,6 +50,18 @@ def test_unknown_sections_are_skipped(built_examples):
     assert RuneFile.from_bytes(extended).manifest == RuneFile.from_bytes(data).manifest
 
 
+def test_function_types_number_the_imported_functions_first():
+    import wasmtime
+
+    module = wasmtime.wat2wasm('(module (import "m" "f" (func (param i64 i32))) '
+                               '(func (result f32) (f32.const 0)) (export "g" (func 1)))')
+    assert [str(t) for t in wasm.function_types(module)] == ["(i64, i32) -> ()", "() -> (f32)"]
+    with pytest.raises(wasm.WasmError, match="malformed function type"):
+        wasm.function_types(wasm.MAGIC + bytes([wasm.TYPE, 4, 1, 0x61, 0, 0]))
+    with pytest.raises(wasm.WasmError, match="unknown value type 0x01"):
+        wasm.function_types(wasm.MAGIC + bytes([wasm.TYPE, 5, 1, 0x60, 1, 0x01, 0]))
+
+
 def test_custom_section_alignment():
     for prefix in range(40):
         module = wasm.MAGIC + wasm.custom_section("x", b"\0" * prefix)

@@ -493,17 +493,22 @@ def test_a_rune_importing_outside_the_abi_is_refused(engine):
         Runtime.load(hostile_rune(wat), engine=engine)
 
 
-def test_a_rune_with_a_growable_memory_or_wrongly_typed_exports_is_refused():
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rune_with_a_growable_memory_or_wrongly_typed_exports_is_refused(engine):
     growable = HOSTILE.format(body="(i32.const 0)").replace('(memory (export "memory") 1 1)',
                                                              '(memory (export "memory") 1 2)')
-    with pytest.raises(BadRune, match=re.escape("the rune's memory can grow (1 pages, at most 2)")):
-        Runtime.load(hostile_rune(growable), engine="wasmtime")
+    with pytest.raises(BadRune, match=re.escape("the rune's module breaks the ABI: its memory can grow (1 pages, "
+                                                "at most 2)")):
+        Runtime.load(hostile_rune(growable), engine=engine)
+    unbounded = growable.replace('(memory (export "memory") 1 2)', '(memory (export "memory") 1)')
+    with pytest.raises(BadRune, match=re.escape("its memory can grow (1 pages, no maximum)")):
+        Runtime.load(hostile_rune(unbounded), engine=engine)
     typed = HOSTILE.format(body="(i32.const 0)").replace('(func (export "rune_init") (result i32) (i32.const 0))',
                                                           '(func (export "rune_init") (param i32) (result i32) '
                                                           '(i32.const 0))')
-    with pytest.raises(BadRune, match=re.escape("the rune's export 'rune_init' has the type (i32) -> (i32), "
-                                                "not () -> (i32)")):
-        Runtime.load(hostile_rune(typed), engine="wasmtime")
+    with pytest.raises(BadRune, match=re.escape("the rune's module breaks the ABI: its export 'rune_init' has the "
+                                                "type (i32) -> (i32), not () -> (i32)")):
+        Runtime.load(hostile_rune(typed), engine=engine)
 
 
 def test_truncated_and_corrupted_runes_are_refused(built_examples):
@@ -512,6 +517,11 @@ def test_truncated_and_corrupted_runes_are_refused(built_examples):
         Runtime.load(data[: len(data) // 2])
     with pytest.raises(BadRune):
         Runtime.load(b"not a rune at all")
+    module = bytearray(data)
+    [types] = [s for s in wasm.sections(data) if s.id == wasm.TYPE]
+    module[types.payload_start + 1] = 0x61  # the first type's form, after the count: 0x60 is a function
+    with pytest.raises(BadRune, match="the rune's module is malformed: malformed function type"):
+        Runtime.load(bytes(module))
 
 
 def test_a_model_that_crashes_tflite_micro_is_an_error_not_a_crash(tmp_path, monkeypatch):

@@ -22,6 +22,10 @@ IMPORTS = {
 
 REQUIRED_EXPORTS = {"memory": "memory", "_initialize": "func", "rune_init": "func", "rune_call": "func",
                     "rune_status": "func"}
+# The exported functions' (parameter types, result types). Hosts rely on them: wasmtime's engine
+# calls the exports without checking each call.
+EXPORT_SIGNATURES = {"_initialize": ((), ()), "rune_init": ((), ("i32",)), "rune_call": ((), ("i32",)),
+                     "rune_status": ((), ("i32",))}
 # Informational globals the build leaves in (where the rune's data ends).
 OPTIONAL_EXPORTS = {"__heap_base": "global", "__data_end": "global"}
 
@@ -57,7 +61,9 @@ class Status:
 
 
 def module_problems(module: bytes) -> list[str]:
-    """What makes a wasm module break this ABI (empty if it conforms)."""
+    """What makes a wasm module break this ABI (empty if it conforms): the compiler checks what it
+    built, and the runtime what it loads, before any engine does. Raises wasm.WasmError if the
+    module is malformed."""
     from rune.container import wasm
 
     foreign: dict[str, list[str]] = {}
@@ -66,7 +72,22 @@ def module_problems(module: bytes) -> list[str]:
             foreign.setdefault(imp.module, []).append(imp.name)
     problems = [f"it imports {module_name}.{', '.join(names)}, which the rune ABI does not provide"
                 for module_name, names in foreign.items()]
-    found = {e.name: e.kind for e in wasm.exports(module)}
+    found = {e.name: e for e in wasm.exports(module)}
     problems += [f"it does not export the {kind} '{name}'" for name, kind in REQUIRED_EXPORTS.items()
-                 if found.get(name) != kind]
+                 if name not in found or found[name].kind != kind]
+    types = wasm.function_types(module)
+    for name, (params, results) in EXPORT_SIGNATURES.items():
+        export = found.get(name)
+        if export is None or export.kind != "func":
+            continue  # reported above
+        if export.index >= len(types):
+            raise wasm.WasmError(f"the export '{name}' is function {export.index}, of {len(types)}")
+        expected = wasm.FuncType(params, results)
+        if types[export.index] != expected:
+            problems.append(f"its export '{name}' has the type {types[export.index]}, not {expected}")
+    limits = wasm.memory_limits(module)
+    if limits is not None and limits.maximum != limits.initial:  # hosts keep the memory's address
+        most = "no maximum" if limits.maximum is None else f"at most {limits.maximum}"
+        problems.append(f"its memory can grow ({limits.initial} pages, {most}); the ABI fixes its size "
+                        f"(initial == maximum)")
     return problems

@@ -167,4 +167,4 @@ def check_abi(data: bytes) -> None:
             hint="a block probably calls a function that needs an operating system (printf, malloc, "
                  "fopen, time) or one that is not defined anywhere; blocks must be self-contained"))
     if problems:
-        raise RuneError(f"internal error: the generated module is incomplete: {'; '.join(problems)}")
+        raise RuneError(f"internal error: the generated module breaks the ABI: {'; '.join(problems)}")

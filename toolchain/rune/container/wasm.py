@@ -1,8 +1,8 @@
 """Just enough of the WebAssembly binary format to read and extend a rune's module.
 
-Reads the section list, imports, exports, memory limits and custom sections, with every length
-checked; writes custom sections (optionally with their payload aligned in the file, so a model
-can be used in place from flash) and patches the memory limits.
+Reads the section list, imports, exports, function types, memory limits and custom sections, with
+every length checked; writes custom sections (optionally with their payload aligned in the file,
+so a model can be used in place from flash) and patches the memory limits.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ PAGE_SIZE = 65536
 
 CUSTOM, TYPE, IMPORT, FUNCTION, TABLE, MEMORY, GLOBAL, EXPORT, START, ELEMENT, CODE, DATA, DATA_COUNT = range(13)
 EXTERNAL_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+VALUE_TYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128", 0x70: "funcref", 0x6F: "externref"}
 
 
 class WasmError(ValueError):
@@ -48,6 +49,15 @@ class Export:
 class MemoryLimits:
     initial: int  # pages
     maximum: int | None
+
+
+@dataclass(frozen=True)
+class FuncType:
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"({', '.join(self.params)}) -> ({', '.join(self.results)})"
 
 
 class Reader:
@@ -182,6 +192,46 @@ def exports(data: bytes) -> list[Export]:
             name, kind, index = r.name(), r.byte(), r.u32()
             found.append(Export(name, EXTERNAL_KINDS.get(kind, str(kind)), index))
     return found
+
+
+def function_types(data: bytes) -> list[FuncType]:
+    """The type of every function, by function index: the imported ones first, as the module numbers them."""
+    types: list[FuncType] = []
+    imported: list[int] = []
+    defined: list[int] = []
+    for s in sections(data):
+        r = Reader(data, s.payload_start, s.payload_end)
+        if s.id == TYPE:
+            types = [_func_type(r) for _ in range(r.u32())]
+        elif s.id == IMPORT:
+            for _ in range(r.u32()):
+                r.name()
+                r.name()
+                kind = r.byte()
+                if kind == 0:
+                    imported.append(r.u32())
+                else:
+                    _skip_import_description(r, kind)
+        elif s.id == FUNCTION:
+            defined = [r.u32() for _ in range(r.u32())]
+    try:
+        return [types[index] for index in imported + defined]
+    except IndexError:
+        raise WasmError(f"a function has a type index beyond the {len(types)} types") from None
+
+
+def _func_type(r: Reader) -> FuncType:
+    if r.byte() != 0x60:
+        raise WasmError(f"malformed function type at byte {r.pos - 1}")
+    params = tuple(_value_type(r) for _ in range(r.u32()))
+    return FuncType(params, tuple(_value_type(r) for _ in range(r.u32())))
+
+
+def _value_type(r: Reader) -> str:
+    code = r.byte()
+    if code not in VALUE_TYPES:
+        raise WasmError(f"unknown value type 0x{code:02x} at byte {r.pos - 1}")
+    return VALUE_TYPES[code]
 
 
 def memory_limits(data: bytes) -> MemoryLimits | None:

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from rune import abi
-from rune.container.rune_file import RuneFile, RuneFileError
+from rune.container import wasm
+from rune.container.rune_file import REBUILD, RuneFile, RuneFileError
 from rune.diagnostics import RuneError
 from rune.runtime.engines import EngineCrash, EngineTimeout, EngineTrap, create_engine
 from rune.runtime.errors import BadRune, MissingSource, RunError, SourceError, StageFailed, Timeout, Trap
@@ -33,7 +34,10 @@ class Runtime:
         if rune.manifest["abi"] != abi.ABI_VERSION:
             raise BadRune(f"the rune uses ABI v{rune.manifest['abi']}; this runtime implements v{abi.ABI_VERSION}",
                           hint="rebuild it with this version of rune")
-        problems = abi.module_problems(rune.data)
+        try:
+            problems = abi.module_problems(rune.data)
+        except wasm.WasmError as e:
+            raise BadRune(f"the rune's module is malformed: {e}", hint=REBUILD) from None
         if problems:
             raise BadRune(f"the rune's module breaks the ABI: {'; '.join(problems)}")
         self.rune = rune

@@ -10,6 +10,8 @@ ENGINES = ("wasmtime", "wasm3")
 
 
 def create_engine(name: str, module: bytes, host, timeout: float) -> Engine:
+    """An engine running `module`, which must conform to the ABI (abi.module_problems, which the
+    Runtime checks first): engines rely on its fixed memory and its exports' types."""
     if name == "wasmtime":
         from rune.runtime.engines.wasmtime_engine import WasmtimeEngine
 

@@ -4,7 +4,8 @@ An inference crosses between Python and wasm about five times (rune_call, then e
 model and output import). wasmtime-py's general wrappers cost tens of microseconds per crossing
 (they look up and convert types on every call), more than a small model takes to run. This engine
 uses wasmtime's "unchecked" C API instead, through wasmtime-py's ctypes bindings (the version is
-pinned): raw i32 values in one preallocated buffer, after checking each function's type once.
+pinned): raw i32 values in one preallocated buffer, for functions whose types the runtime has
+checked against the ABI (abi.module_problems) before loading the module.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from rune.runtime.engines.base import Engine, EngineCrash, EngineTimeout, Engine
 
 class _Memory:
     """The rune's memory, read and written at its address. A rune's memory never grows (its initial
-    and maximum sizes are equal), so the address stays valid as long as the instance lives. The
-    host checks every range against `size` before it reads or writes."""
+    and maximum sizes are equal: abi.module_problems), so the address stays valid as long as the
+    instance lives. The host checks every range against `size` before it reads or writes."""
 
     def __init__(self, memory: wasmtime.Memory, store: wasmtime.Store):
         self.size = memory.data_len(store)
@@ -122,15 +123,12 @@ class WasmtimeEngine(Engine):
             raise EngineCrash(f"wasmtime cannot instantiate the module: {str(e).splitlines()[0]}") from None
         exports = self.instance.exports(self.store)
         # Everything a call passes, made once: the functions (by reference) and the value buffer.
-        self.functions = {name: self._checked_export(exports, name) for name in abi.REQUIRED_EXPORTS
-                          if name != "memory"}
+        # Their types are the ABI's (abi.module_problems): called unchecked with another type, a
+        # function could read past the buffer.
+        self.functions = {name: exports[name]._func for name in abi.EXPORT_SIGNATURES}
         self.references = {name: ctypes.byref(function) for name, function in self.functions.items()}
         self.values = (ffi.wasmtime_val_raw_t * 1)()  # no parameters, at most one i32 result
         self._new_trap_slot()
-        limits = exports["memory"].type(self.store).limits
-        if limits.max != limits.min:  # _Memory keeps the memory's address, which growing could move
-            raise EngineCrash(f"the rune's memory can grow ({limits.min} pages, at most {limits.max}); the ABI "
-                              f"fixes its size (initial == maximum)")
         self.memory = _Memory(exports["memory"], self.store)
         self.memory_size = self.memory.size
         memory_ref.append(self.memory)
@@ -160,18 +158,6 @@ class WasmtimeEngine(Engine):
         if error:
             raise wasmtime.WasmtimeError._from_ptr(error)
         return raw
-
-    def _checked_export(self, exports, name: str) -> ffi.wasmtime_func_t:
-        """The raw handle of an exported function, once its type is the ABI's: calling it unchecked
-        with the wrong type would let the module read past our buffer."""
-        function = exports[name]
-        kind = function.type(self.store)
-        params, results = [str(t) for t in kind.params], [str(t) for t in kind.results]
-        expected = [] if name == "_initialize" else ["i32"]
-        if params or results != expected:
-            raise EngineCrash(f"the rune's export '{name}' has the type ({', '.join(params)}) -> "
-                              f"({', '.join(results)}), not () -> ({', '.join(expected)})")
-        return function._func
 
     def _new_trap_slot(self) -> None:
         """Where wasmtime puts a trap: a null pointer, until a trap is taken out of it."""
