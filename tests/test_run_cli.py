@@ -91,6 +91,19 @@ def test_flags_that_feed_nothing_are_warned_about(built_examples):
         in result.stderr
 
 
+def test_stride_ms_without_a_recording_says_why_it_is_ignored():
+    from rune.runtime.source_flags import sources_from_flags
+    from rune.runtime.sources import CapabilitySpec
+
+    sound = CapabilitySpec(0, "audio", "SOUND", {"hz": 16000, "sample_duration_ms": 1000}, "i16", (16000,), 32000)
+    rand = CapabilitySpec(0, "rand", "RAND", {}, "f32", (1,), 4)
+    for capabilities, why in (([sound], "no SOUND capability was given a recording"),
+                              ([rand], "the rune has no SOUND capability")):
+        warnings = []
+        sources_from_flags(capabilities, {}, [], None, stride_ms=20, warn=warnings.append)
+        assert warnings == [f"--stride-ms 20 is ignored: it streams a recording, and {why}"]
+
+
 def test_missing_and_damaged_inputs_name_the_capability(built_examples, tmp_path):
     missing = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "nowhere.wav")
     assert missing.returncode == 2

@@ -80,5 +80,7 @@ def sources_from_flags(capabilities: list[CapabilitySpec], files: dict[str, list
                                                 if any(c.kind == "RAND" for c in capabilities)
                                                 else "the rune has no RAND capability"))
     if stride_ms and not any(c.kind == "SOUND" and c.index in sources for c in capabilities):
-        warn(f"--stride-ms {stride_ms} is ignored: it streams a recording, and the rune has no SOUND capability")
+        why = ("no SOUND capability was given a recording" if any(c.kind == "SOUND" for c in capabilities)
+               else "the rune has no SOUND capability")
+        warn(f"--stride-ms {stride_ms} is ignored: it streams a recording, and {why}")
     return sources, notes
