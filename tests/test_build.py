@@ -59,25 +59,53 @@ def test_the_manifest_describes_the_pipeline(built_examples):
     assert "/" not in manifest["source"], "no absolute paths: the build must be reproducible anywhere"
 
 
+def largest_tensor(pipeline):
+    """(bytes, stage, tensor) of the largest output of any stage."""
+    return max(((t.bytes, stage, t) for stage in pipeline.stages for t in stage.outputs), key=lambda e: e[0])
+
+
 def test_memory_beyond_the_limit_fails_before_compiling(tmp_path, monkeypatch):
     import rune.compiler.build as build_module
 
+    built = build(EXAMPLES / "micro_speech", tmp_path / "fits.rune")
+    memory = built.manifest["memory"]
+    planned = memory["stack_bytes"] + memory["arena_bytes"] + memory["state_bytes"]
+    size, stage, tensor = largest_tensor(built.pipeline)
+    assert size > memory["stack_bytes"], "the premise: a tensor, not the stack, is the largest part"
+    limit = planned - 1
     monkeypatch.setattr(build_module, "compile_module", lambda *a, **k: pytest.fail("compiled anyway"))
     with pytest.raises(RuneError) as caught:
-        build(EXAMPLES / "micro_speech", tmp_path / "x.rune", memory_limit=40_000)
+        build(EXAMPLES / "micro_speech", tmp_path / "x.rune", memory_limit=limit)
     [error] = caught.value.diagnostics
-    assert error.message.startswith("the rune needs at least ") and "(stack 8,192, tensors " in error.message
-    assert error.message.endswith("more than the limit of 40,000")
-    assert (error.stage, error.location.line) == ("audio", 8)  # the largest tensor's stage
-    assert "i16[16000] (32,000 bytes)" in error.hint and "--memory-limit" in error.hint
+    assert error.message == (f"the rune needs at least {planned:,} bytes of memory (stack {memory['stack_bytes']:,}, "
+                             f"tensors {memory['arena_bytes']:,}, block state {memory['state_bytes']:,}), more "
+                             f"than the limit of {limit:,}")
+    assert (error.stage, error.location.line) == (stage.name, stage.location.line)  # the largest tensor's stage
+    assert f"{tensor} ({size:,} bytes)" in error.hint and "--memory-limit" in error.hint
 
 
 def test_memory_beyond_the_limit_with_constants_fails_after_linking(tmp_path):
-    with pytest.raises(RuneError) as caught:  # the plan fits 52,000 bytes; the constants do not
-        build(EXAMPLES / "micro_speech", tmp_path / "x.rune", memory_limit=52_000)
+    built = build(EXAMPLES / "micro_speech", tmp_path / "fits.rune")
+    memory = built.manifest["memory"]
+    limit = memory["used_bytes"] - 1
+    assert memory["stack_bytes"] + memory["arena_bytes"] + memory["state_bytes"] <= limit, \
+        "the premise: the plan fits; the constants do not"
+    with pytest.raises(RuneError) as caught:
+        build(EXAMPLES / "micro_speech", tmp_path / "x.rune", memory_limit=limit)
     [error] = caught.value.diagnostics
-    assert "constants" in error.message and error.message.endswith("more than the limit of 52,000")
-    assert error.stage == "audio" and error.location.line == 8 and error.hint
+    assert "constants" in error.message and error.message.endswith(f"more than the limit of {limit:,}")
+    assert error.stage == largest_tensor(built.pipeline)[1].name and error.hint
+
+
+def test_a_stack_over_the_limit_is_blamed_not_a_tensor(tmp_path):
+    built = build(EXAMPLES / "sine", tmp_path / "fits.rune")
+    stack = built.manifest["memory"]["stack_bytes"]
+    assert largest_tensor(built.pipeline)[0] < stack, "the premise: the stack is the largest part"
+    with pytest.raises(RuneError) as caught:
+        build(EXAMPLES / "sine", tmp_path / "x.rune", memory_limit=stack - 1)
+    [error] = caught.value.diagnostics
+    assert error.stage is None and error.location is None
+    assert error.hint.startswith(f"its largest part is the stack, {stack:,} bytes: lower --stack-size")
 
 
 @pytest.fixture

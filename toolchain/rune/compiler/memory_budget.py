@@ -15,26 +15,26 @@ from rune.diagnostics import Diagnostic, RuneError
 def check_planned(pipeline: Pipeline, layout: Layout, stack_bytes: int, limit: int) -> None:
     planned = stack_bytes + layout.arena_bytes + layout.state_bytes
     if planned > limit:
-        raise _over_limit(pipeline, f"at least {planned:,}", limit, _parts(layout, stack_bytes))
+        raise _over_limit(pipeline, f"at least {planned:,}", limit, layout, stack_bytes)
 
 
 def check_linked(pipeline: Pipeline, layout: Layout, stack_bytes: int, used_bytes: int, limit: int) -> None:
     if used_bytes > limit:
         constants = used_bytes - stack_bytes - layout.arena_bytes - layout.state_bytes
-        raise _over_limit(pipeline, f"{used_bytes:,}", limit, f"{_parts(layout, stack_bytes)}, constants {constants:,}")
+        raise _over_limit(pipeline, f"{used_bytes:,}", limit, layout, stack_bytes, f", constants {constants:,}")
 
 
-def _parts(layout: Layout, stack_bytes: int) -> str:
-    return f"stack {stack_bytes:,}, tensors {layout.arena_bytes:,}, block state {layout.state_bytes:,}"
-
-
-def _over_limit(pipeline: Pipeline, needed: str, limit: int, parts: str) -> RuneError:
-    """The error points at the stage with the largest tensor: the first thing to make smaller."""
-    outputs = [(tensor.bytes, stage, tensor) for stage in pipeline.stages for tensor in stage.outputs]
+def _over_limit(pipeline: Pipeline, needed: str, limit: int, layout: Layout, stack_bytes: int,
+                more_parts: str = "") -> RuneError:
+    """The error points at the first thing to make smaller: the stage with the largest tensor, or
+    the stack when no tensor is larger."""
+    parts = f"stack {stack_bytes:,}, tensors {layout.arena_bytes:,}, block state {layout.state_bytes:,}{more_parts}"
     message = f"the rune needs {needed} bytes of memory ({parts}), more than the limit of {limit:,}"
-    if not outputs:
-        return RuneError(Diagnostic(message, hint="raise --memory-limit"))
-    size, stage, tensor = max(outputs, key=lambda entry: entry[0])
+    outputs = [(tensor.bytes, stage, tensor) for stage in pipeline.stages for tensor in stage.outputs]
+    size, stage, tensor = max(outputs, key=lambda entry: entry[0], default=(0, None, None))
+    if stack_bytes >= size:
+        return RuneError(Diagnostic(message, hint=f"its largest part is the stack, {stack_bytes:,} bytes: lower "
+                                                  f"--stack-size if the rune's code needs less, or raise --memory-limit"))
     return RuneError(Diagnostic(
         message, stage.location, stage=stage.name,
         hint=f"its largest tensor is this stage's output {tensor} ({size:,} bytes): make it smaller "
