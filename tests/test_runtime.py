@@ -250,6 +250,20 @@ def test_damaged_images_give_source_errors(tmp_path):
     assert outcomes["refused"] > 200 and outcomes["read"] > 20, outcomes
 
 
+def test_a_bug_in_rune_is_not_blamed_on_the_picture(monkeypatch):
+    """Only Pillow's decoding turns failures into SourceErrors: Rune's own conversion code failing
+    is a bug to report, not a damaged file."""
+    import rune.runtime.sources as sources
+
+    def broken_fit(image, width, height):
+        raise ZeroDivisionError("a bug in fit")
+
+    monkeypatch.setattr(sources, "fit", broken_fit)
+    spec = _spec("IMAGE", "u8", (1, 48, 48, 1), {"width": 48, "height": 48, "pixel_format": "GrayScale"})
+    with pytest.raises(ZeroDivisionError, match="a bug in fit"):
+        ImageSource(shared_data() / "images" / "person.png").read(spec)
+
+
 def test_an_image_claiming_a_huge_size_is_refused(tmp_path):
     """A PNG whose header claims 30000 x 30000 pixels (Pillow calls it a decompression bomb)."""
     data = bytearray((shared_data() / "images" / "person.png").read_bytes())

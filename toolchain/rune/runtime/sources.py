@@ -301,12 +301,15 @@ class ImageSource(Source):
         from PIL import Image, ImageOps
 
         width, height, fmt = int(spec.args["width"]), int(spec.args["height"]), spec.args["pixel_format"]
+        # Only Pillow's decoding is the file's problem; what Rune does with the pixels is not.
         # Pillow refuses pictures beyond about 179 megapixels (a damaged header can claim any size).
         with decoding(self.path, "image", telling=(Image.DecompressionBombError,)):
             with Image.open(self.path) as image:
-                image = ImageOps.exif_transpose(image)  # as the camera was held
-                image = to_8_bits(image).convert("L" if fmt == "GrayScale" else "RGB")
-                pixels = np.asarray(fit(image, width, height), dtype=np.uint8)
+                image.load()
+                image.getexif()  # decoded on first use, and kept: EXIF is the file's data too
+        image = ImageOps.exif_transpose(image)  # as the camera was held
+        image = to_8_bits(image).convert("L" if fmt == "GrayScale" else "RGB")
+        pixels = np.asarray(fit(image, width, height), dtype=np.uint8)
         if fmt == "BGR":
             pixels = pixels[..., ::-1]
         if spec.type_name == "u8":
