@@ -71,15 +71,8 @@ class SplitMix64:
     def __init__(self, seed: int):
         self.state = seed & self.MASK
 
-    def next(self) -> int:
-        self.state = (self.state + 0x9E3779B97F4A7C15) & self.MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & self.MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & self.MASK
-        return z ^ (z >> 31)
-
     def take(self, count: int) -> list[int]:
-        """The next `count` numbers (next() inlined: a RAND capability draws once per element)."""
+        """The next `count` numbers, in one loop over local names (a RAND capability draws once per element)."""
         mask, state, numbers = self.MASK, self.state, []
         for _ in range(count):
             state = (state + 0x9E3779B97F4A7C15) & mask
