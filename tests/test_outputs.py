@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rune.runtime.host import make_output
+from rune.runtime.host import Host
 from rune.runtime.outputs import Output, decode_text, format_float, human, json_line, score_labels
 
 
@@ -55,11 +55,23 @@ def test_strings_are_escaped_and_invalid_bytes_replaced_one_by_one():
                    '"dimensions":[3]}'
 
 
+class _Memory:
+    def __init__(self, data: bytes):
+        self.data, self.size = data, len(data)
+
+    def read(self, address: int, length: int) -> bytes:
+        return self.data[address:address + length]
+
+
 def test_outputs_from_raw_bytes():
-    entry = {"channel": 3, "stage": "serial", "source": {"stage": "m"}, "type": "i16", "dimensions": [2, 2]}
-    output = make_output(entry, np.array([1, -2, 3, -4], "<i2").tobytes())
+    entry = {"channel": 0, "stage": "serial", "source": {"stage": "m", "output": 0}, "type": "i16",
+             "dimensions": [2, 2], "bytes": 8}
+    host = Host({"capabilities": [], "models": [], "outputs": [entry]}, capability_data=None, models=[])
+    host.begin_call()
+    assert host.output_write(_Memory(b"\0" * 4 + np.array([1, -2, 3, -4], "<i2").tobytes()), 0, 4, 8) == 0, host.error
+    [output] = host.outputs
     assert output.value.tolist() == [[1, -2], [3, -4]]
-    assert output.json_line() == '{"type_name":"i16","channel":3,"elements":[1,-2,3,-4],"dimensions":[2,2]}'
+    assert output.json_line() == '{"type_name":"i16","channel":0,"elements":[1,-2,3,-4],"dimensions":[2,2]}'
 
 
 @pytest.mark.filterwarnings("error")

@@ -130,7 +130,7 @@ class _Channel:
     def __init__(self, entry: dict):
         self.channel, self.stage, self.source = entry["channel"], entry["stage"], entry["source"]["stage"]
         self.type_name = entry["type"]
-        self.bytes = entry.get("bytes")  # make_output may be given an entry without it
+        self.bytes = entry["bytes"]
         self.dimensions = list(entry["dimensions"])
         self.shape = tuple(self.dimensions)
         self.utf8 = self.type_name == "utf8"
@@ -143,11 +143,6 @@ class _Channel:
         else:
             value = np.frombuffer(bytearray(raw), dtype=self.dtype).reshape(self.shape)  # writable, not shared
         return Output(self.channel, self.stage, self.source, self.type_name, list(self.dimensions), value)
-
-
-def make_output(entry: dict, raw: bytes, memory: Memory | None = None) -> Output:
-    """An output from the bytes of its tensor (for utf8: the string pointers, read from memory)."""
-    return _Channel(entry).output(raw, memory)
 
 
 def read_string(memory: Memory, address: int) -> str:
