@@ -262,46 +262,30 @@ static void af_rfft(const af_fft_config *cfg, const int16_t *x, int16_t *z) {
 
 /* ---------------------------------------------------------- sqrt ----- */
 
-/* floor(sqrt(n)); *rem = n - root^2. */
-static uint64_t af_isqrt(uint64_t n, uint64_t *rem) {
-  uint64_t root = 0, bit;
-  if (n == 0) {
-    *rem = 0;
-    return 0;
+/* Rounded square root with the reference's limits: r = floor(sqrt(n)), plus 1
+ * if the remainder n - r^2 exceeds r, except that results of inputs below 2^32
+ * are capped at 0xFFFF and others at 0xFFFFFFFF.  Digit by digit: `bit` starts
+ * at the highest power of 4 <= n (1 for n = 0, hence the | 1) and the
+ * remainder is left in `rem`.  Inputs below 2^32 take the same digits in
+ * 32-bit arithmetic, which a 32-bit core does in one go. */
+#define AF_SQRT_ROUND(n, type, bits, clz, cap)                          \
+  {                                                                     \
+    type rem = (type)(n), root = 0;                                     \
+    type bit = (type)1 << (((bits) - 1 - clz(rem | 1u)) & ~1);          \
+    for (; bit != 0; bit >>= 2) {                                       \
+      if (rem >= root + bit) {                                          \
+        rem -= root + bit;                                              \
+        root = (root >> 1) + bit;                                       \
+      } else {                                                          \
+        root >>= 1;                                                     \
+      }                                                                 \
+    }                                                                   \
+    return (uint32_t)(root + (rem > root && root != (cap)));            \
   }
-  if (n >> 32 == 0) { /* the same digits in 32-bit arithmetic, which a 32-bit core does in one go */
-    uint32_t n32 = (uint32_t)n, root32 = 0, bit32 = (uint32_t)1 << ((31 - __builtin_clz(n32)) & ~1);
-    for (; bit32 != 0; bit32 >>= 2) {
-      if (n32 >= root32 + bit32) {
-        n32 -= root32 + bit32;
-        root32 = (root32 >> 1) + bit32;
-      } else {
-        root32 >>= 1;
-      }
-    }
-    *rem = n32;
-    return root32;
-  }
-  bit = (uint64_t)1 << ((63 - __builtin_clzll(n)) & ~1); /* the highest power of 4 <= n */
-  for (; bit != 0; bit >>= 2) {
-    if (n >= root + bit) {
-      n -= root + bit;
-      root = (root >> 1) + bit;
-    } else {
-      root >>= 1;
-    }
-  }
-  *rem = n;
-  return root;
-}
 
-/* Rounded square root with the reference's limits: results of inputs
- * below 2^32 are capped at 0xFFFF, others at 0xFFFFFFFF. */
 static uint32_t af_sqrt_round(uint64_t n) {
-  uint64_t rem, r = af_isqrt(n, &rem);
-  uint64_t cap = (n >> 32) == 0 ? 0xFFFFu : 0xFFFFFFFFu;
-  if (rem > r && r != cap) ++r;
-  return (uint32_t)r;
+  if (n >> 32 == 0) AF_SQRT_ROUND(n, uint32_t, 32, __builtin_clz, 0xFFFFu)
+  AF_SQRT_ROUND(n, uint64_t, 64, __builtin_clzll, 0xFFFFFFFFu)
 }
 
 /* ------------------------------------------------------- fft block --- */
