@@ -71,8 +71,9 @@ def test_running_a_runefile_says_to_build_it_first(tmp_path):
         result = rune("run", path)
         assert result.returncode == 2 and f"build it first: rune build {path}" in result.stderr
     (tmp_path / "notes.txt").write_text("hello")
-    result = rune("run", tmp_path / "notes.txt")
-    assert result.returncode == 2 and "notes.txt is not a .rune (it is not a WebAssembly module)" in result.stderr
+    run, inspect = (rune(command, tmp_path / "notes.txt") for command in ("run", "inspect"))
+    assert run.returncode == inspect.returncode == 2 and run.stderr == inspect.stderr
+    assert "notes.txt is not a valid .rune: not a WebAssembly module" in run.stderr
 
 
 def test_a_rune_is_known_by_its_content_not_its_name(built_examples, tmp_path):

@@ -9,14 +9,19 @@ import click
 
 
 def load_rune(path: Path):
-    """Load a .rune or exit with a clear error (status 2)."""
+    """Load a .rune, known by its content (any name will do), or exit with a clear error (status
+    2); a folder or a Runefile given instead gets the advice to build it first."""
     from rune.container.rune_file import RuneFile, RuneFileError
     from rune.diagnostics import Diagnostic, RuneError
 
+    build = f"build it first: rune build {path}"
+    if path.is_dir():
+        raise RuneError(Diagnostic(f"{path} is a folder, not a .rune", hint=build))
     try:
         return RuneFile.load(path)
     except RuneFileError as e:
-        raise RuneError(Diagnostic(e.message, hint=e.hint)) from None
+        runefile = path.suffix in (".yml", ".yaml") or path.name.startswith("Runefile")
+        raise RuneError(Diagnostic(e.message, hint=build if runefile else e.hint)) from None
 
 
 @click.command("inspect")

@@ -61,13 +61,14 @@ def run_command(rune, sound, image, accel, raw, seed, named, repeat, stride_ms, 
     rune run examples/micro_speech/micro_speech.rune --sound yes.wav --json
     """
     from rune import console
+    from rune.container.cli import load_rune
     from rune.diagnostics import Diagnostic, RuneError
     from rune.runtime.outputs import human, score_labels
     from rune.runtime.runtime import Runtime
     from rune.runtime.source_flags import sources_from_flags
 
-    check_is_rune(rune)
-    with warnings_to_console(), Runtime.load(rune, engine=engine, model_engine=model_engine,
+    loaded = load_rune(rune)
+    with warnings_to_console(), Runtime.load(loaded, engine=engine, model_engine=model_engine,
                                              timeout=timeout) as runtime:
         files = {"sound": sound, "image": image, "accel": accel, "raw": raw}
         sources, notes = sources_from_flags(runtime.capabilities, files, list(named), seed, stride_ms,
@@ -97,25 +98,6 @@ def run_command(rune, sound, image, accel, raw, seed, named, repeat, stride_ms, 
                 for output in runtime.run():
                     click.echo(output.json_line() if as_json else human(output, labels=labels.get(output.channel)))
                 progress.update()
-
-
-def check_is_rune(path: Path) -> None:
-    """Refuse what is not a .rune by its content (any name will do), with advice for a Runefile."""
-    from rune.container.wasm import MAGIC
-    from rune.diagnostics import Diagnostic, RuneError
-
-    build = f"build it first: rune build {path}"
-    if path.is_dir():
-        raise RuneError(Diagnostic(f"{path} is a folder, not a .rune", hint=build))
-    try:
-        with open(path, "rb") as f:
-            head = f.read(len(MAGIC))
-    except OSError as e:
-        raise RuneError(Diagnostic(f"cannot read {path}: {e.strerror}")) from None
-    if head[:4] != MAGIC[:4]:
-        runefile = path.suffix in (".yml", ".yaml") or path.name.startswith("Runefile")
-        raise RuneError(Diagnostic(f"{path} is not a .rune (it is not a WebAssembly module)",
-                                   hint=build if runefile else "a .rune is what 'rune build' writes"))
 
 
 @contextmanager
