@@ -4,14 +4,12 @@ import frontend
 
 
 def twiddles_used(n: int) -> int:
-    """How many of the n complex twiddles the n-point FFT reads (audio_frontend.c's stages: radix 4
-    while possible, then 2; a radix-r stage with m-point sub-transforms `stride` apart reads twiddle
-    (r - 1) * (m - 1) * stride at most): the rest need not be stored."""
+    """How many of the n complex twiddles the n-point FFT reads: a radix-r stage of
+    `frontend.fft_factors` (audio_frontend.c's plan) with m-point sub-transforms `stride` apart reads
+    twiddle (r - 1) * (m - 1) * stride at most. The rest need not be stored."""
     used, stride = 1, 1
-    while n > 1:
-        radix = 4 if n % 4 == 0 else 2
-        n //= radix
-        used = max(used, (radix - 1) * (n - 1) * stride + 1)
+    for radix, m in frontend.fft_factors(n):
+        used = max(used, (radix - 1) * (m - 1) * stride + 1)
         stride *= radix
     return used
 
