@@ -275,6 +275,10 @@ BAD_STREAMS = {
     "num_frames that contradicts the fft": (
         streaming_runefile(640, FRAMES).replace("inputs: [fft]}", "inputs: [fft], args: {frames: 20}}"),
         "num_frames (20) does not match the 49 frames of the streaming fft", "Runefile.yml:6:"),
+    "num_frames after an fft that does not stream": (
+        streaming_runefile(16000, FRAMES).replace("args: {frames: 49}", "args: {}").replace(
+            "inputs: [fft]}", "inputs: [fft], args: {num_frames: 49}}"),
+        "num_frames (49) streams, but the fft block producing the input does not", "Runefile.yml:6:"),
     "more new rows than noise_filtering keeps": ("""
 version: 1
 pipeline:
