@@ -9,6 +9,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SHARED_DATA = ROOT.parent / "shared" / "data"
+# person_detection's scores (no person, person) for the shared pictures, which several tests check.
+PERSON_DETECTION_SCORES = {"person.png": [-113, 113], "no_person.png": [57, -57]}
 
 
 def shared_data() -> Path:
