@@ -67,6 +67,15 @@ def test_build_takes_a_valid_name_and_makes_one_from_the_folder(tmp_path):
     assert result.stdout.strip().endswith("rune_2_weird_names.rune")
 
 
+def test_the_example_commands_name_recordings_in_the_repository():
+    """README's commands and `rune run --help` are there to be copied: the WAV files they feed exist."""
+    import re
+
+    for text in ((ROOT / "README.md").read_text(), rune("run", "--help").stdout):
+        recordings = re.findall(r"--sound (\S+\.wav)", text)
+        assert recordings and all((ROOT / path).is_file() for path in recordings), recordings
+
+
 def test_inspect(built_examples):
     result = rune("inspect", built_examples["micro_speech"])
     assert result.returncode == 0

@@ -15,7 +15,8 @@ from rune.compiler.wasm_build import DEFAULT_MEMORY_LIMIT, DEFAULT_STACK_BYTES, 
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Where to write the .rune (default: NAME.rune next to the Runefile).")
 @click.option("--name", help="The rune's name: letters, digits, '_' and '-', starting with a letter "
-                             "(default: the Runefile's folder name).")
+                             "(default: the Runefile's folder name, made valid: other characters become '_', "
+                             "and 'rune_' is put first if it does not start with a letter).")
 @click.option("--memory-limit", type=click.IntRange(4096, MAX_MEMORY_LIMIT), default=DEFAULT_MEMORY_LIMIT, show_default=True,
               help="Fail if the rune needs more bytes of memory than this.")
 @click.option("--stack-size", type=click.IntRange(min=1024), default=DEFAULT_STACK_BYTES, show_default=True,

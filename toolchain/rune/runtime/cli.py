@@ -58,7 +58,7 @@ def run_command(rune, sound, image, accel, raw, seed, named, repeat, stride_ms, 
 
     \b
     rune run examples/sine/sine.rune --random 1 --repeat 5
-    rune run examples/micro_speech/micro_speech.rune --sound yes.wav --json
+    rune run examples/micro_speech/micro_speech.rune --sound examples/micro_speech/samples/yes_1000ms.wav --json
     """
     from rune import console
     from rune.container.cli import load_rune
