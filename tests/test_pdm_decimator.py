@@ -182,7 +182,8 @@ def cic_gain(f: np.ndarray, factor: int, order: int) -> np.ndarray:
 def test_the_fir_coefficients_are_the_documented_design():
     """Least squares (firls) at twice the PCM rate: the inverse of both CIC filters' droop (ratio
     64) up to 0.42 of the PCM rate, 0 from 0.58, stopband weighted 30; Q15, the centre tap
-    adjusted so that they sum to 32768."""
+    adjusted so that they sum to 32768. Each may differ from this design by one step: the
+    rounding of a coefficient near a half depends on scipy's and LAPACK's last bits."""
     from scipy.signal import firls
 
     f = np.linspace(0, 0.42, 50)  # in units of the PCM rate; the FIR runs at 2
@@ -195,7 +196,8 @@ def test_the_fir_coefficients_are_the_documented_design():
     h = firls(TAPS, bands + [0.58, 1.0], desired + [0, 0], weight=[1] * (len(f) - 1) + [30], fs=2.0)
     q = np.round(h * 32768)
     q[TAPS // 2] += 32768 - q.sum()
-    assert list(q) == list(c_fir())
+    assert np.max(np.abs(q - c_fir())) <= 1, list(q - c_fir())
+    assert c_fir().sum() == 32768  # unity gain at DC, exactly
 
 
 @pytest.mark.parametrize("ratio", [64, 96, 128])
@@ -233,3 +235,5 @@ def test_the_i2s_clock_is_within_0_1_percent(harness, hz):
 
 def test_an_impossible_clock_is_refused(harness):
     assert not clock(harness, 1_000_000, 100_000_000)["ok"]
+    # no clock at all: refused, and the settings it leaves are all zeros, not whatever was there
+    assert clock(harness, 1_000_000, 0) == {"ok": False, "n": 0, "r": 0, "div": 0, "odd": 0, "bit_hz": 0}

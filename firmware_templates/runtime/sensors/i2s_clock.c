@@ -3,11 +3,13 @@
 #define I2S_CLOCK_MAX_HZ 192000000u /* the I2S peripheral's own clock (VCO / R) at most */
 
 int i2s_clock_plan(uint32_t input_hz, uint32_t bit_hz, i2s_clock *clock) {
+    *clock = (i2s_clock){0};
+    if (!bit_hz) return -1;
     uint64_t best_error = UINT64_MAX;
     for (uint32_t n = 192; n <= 432; n++)
         for (uint32_t r = 2; r <= 7; r++) {
             uint64_t source = (uint64_t)input_hz * n / r;
-            if (source > I2S_CLOCK_MAX_HZ || !bit_hz) continue;
+            if (source > I2S_CLOCK_MAX_HZ) continue;
             uint64_t divider = (source + bit_hz / 2) / bit_hz; /* 2 * I2SDIV + ODD, 4 to 511 */
             if (divider < 4) divider = 4;
             if (divider > 511) divider = 511;

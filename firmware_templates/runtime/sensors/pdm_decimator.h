@@ -10,8 +10,8 @@
  *      of the last five bytes;
  *   2. a 4th-order CIC filter decimating by ratio / 16 (4, 6 or 8), to twice the PCM rate;
  *   3. a 41-tap FIR low-pass decimating by 2 that also undoes the CIC filters' droop: flat
- *      within 0.1 dB up to 0.42 of the PCM rate, at least 54 dB down from 0.58 of it (the band
- *      that would fold into 0 - 0.42);
+ *      within 0.15 dB up to 0.42 of the PCM rate, at least 50 dB down from 0.58 of it (the band
+ *      that would fold into 0 - 0.42; tests/test_pdm_decimator.py checks both);
  *   4. a DC blocker: a first-order high-pass at about rate / 1600 (10 Hz at 16 kHz);
  *   5. a gain of 2^gain_shift, saturated to 16 bits.
  *
