@@ -215,6 +215,21 @@ def test_edited_manifests_are_refused_or_run(built_examples, data):
         pass
 
 
+def test_a_document_that_conformed_is_remembered_by_its_content(tmp_path, monkeypatch):
+    """rune.schemas, which checks rune manifests, block manifests and boards."""
+    from rune import schemas
+
+    monkeypatch.setenv("RUNE_CACHE_DIR", str(tmp_path / "cache"))
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"type": "object", "required": ["a"]}')
+    assert [e.message for e in schemas.schema_errors(schema, {}, b"{}")] == ["'a' is a required property"]
+    assert schemas.schema_errors(schema, {"a": 1}, b'{"a": 1}') == []
+    monkeypatch.setattr(schemas, "_validator", lambda schema: pytest.fail("checked again"))
+    assert schemas.schema_errors(schema, {"a": 1}, b'{"a": 1}') == []
+    with pytest.raises(pytest.fail.Exception, match="checked again"):  # what failed is not remembered
+        schemas.schema_errors(schema, {}, b"{}")
+
+
 def test_the_schema_is_package_data():
     """pyproject's package-data must ship manifest.schema.json (an installed rune checks with it)."""
     import fnmatch

@@ -6,7 +6,6 @@ The manifest is data: output types and shapes are expressions over the inputs an
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -215,23 +214,13 @@ def _load_yaml(text: str, display: str):
 
 def _validate(data, text: str, display: str) -> None:
     """Check the manifest against block.schema.json; a manifest that passed once is remembered."""
-    from rune.paths import cache_dir
+    from rune.schemas import schema_errors
 
-    schema_text = _SCHEMA_PATH.read_bytes()
-    digest = hashlib.sha256(schema_text + b"\0" + text.encode("utf-8")).hexdigest()
-    marker = cache_dir() / "validated-manifests" / digest
-    if marker.exists():
-        return
-    import jsonschema
-
-    validator = jsonschema.Draft202012Validator(json.loads(schema_text))
     plain = json.loads(json.dumps(data, default=str))
-    errors = sorted(validator.iter_errors(plain), key=lambda e: list(e.absolute_path))
+    errors = sorted(schema_errors(_SCHEMA_PATH, plain, text.encode("utf-8")), key=lambda e: list(e.absolute_path))
     if errors:
         raise RuneError([Diagnostic(f"{_path_text(e.absolute_path)}: {e.message}", _locate(data, e.absolute_path, display))
                          for e in errors])
-    marker.parent.mkdir(parents=True, exist_ok=True)
-    marker.touch()
 
 
 def _path_text(path) -> str:

@@ -82,17 +82,17 @@ class Board:
 
 
 def load_board(path: Path) -> Board:
+    from rune.schemas import schema_errors
     from rune.yaml_nodes import YamlSyntaxError, load
 
     display = display_path(path)
+    text = path.read_text()
     try:
-        data = load(path.read_text())
+        data = load(text)
     except YamlSyntaxError as e:
         raise RuneError(Diagnostic(f"invalid YAML: {e}", Location(display, (e.line or 0) + 1))) from None
-    import jsonschema
-
     plain = json.loads(json.dumps(data))
-    errors = list(jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).iter_errors(plain))
+    errors = schema_errors(SCHEMA, plain, text.encode("utf-8"))
     if errors:
         raise RuneError([Diagnostic(f"{'.'.join(map(str, e.absolute_path)) or 'board'}: {e.message}",
                                     Location(display)) for e in errors])

@@ -6,15 +6,12 @@ each capability kind's arguments), and `cross_check` what a schema cannot say: i
 bytes == elements x element size, capability arguments that agree with the dimensions (docs/abi.md,
 "Capabilities"), and references between stages, capabilities, models and outputs.
 
-jsonschema takes about 0.1 s to import, more than loading a rune, so a manifest that passed the
-schema is remembered by its hash (as block manifests are); the cross-checks are cheap and always run.
+A manifest that passed the schema is remembered by its content (rune/schemas.py: jsonschema takes
+longer to import than loading a rune takes); the cross-checks are cheap and always run.
 """
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import json
 import math
 from pathlib import Path
 
@@ -37,43 +34,14 @@ def check_manifest(manifest: dict, text: bytes) -> None:
 # -- the schema -------------------------------------------------------------------------------
 
 def check_schema(manifest: dict, text: bytes) -> None:
-    marker = _marker(text)
-    if marker is not None and marker.exists():
-        return
-    import jsonschema
+    from rune.schemas import schema_errors
 
-    error = jsonschema.exceptions.best_match(_validator().iter_errors(manifest))
-    if error is not None:
+    errors = schema_errors(SCHEMA_PATH, manifest, text)
+    if errors:
+        import jsonschema
+
+        error = jsonschema.exceptions.best_match(errors)
         raise ManifestError(f"{json_path(error.absolute_path)}: {error.message}")
-    if marker is not None:
-        try:
-            marker.parent.mkdir(parents=True, exist_ok=True)
-            marker.touch()
-        except OSError:
-            pass  # a read-only cache: the schema is checked every time
-
-
-@functools.lru_cache(maxsize=1)
-def _schema_bytes() -> bytes:
-    return SCHEMA_PATH.read_bytes()
-
-
-@functools.lru_cache(maxsize=1)
-def _validator():
-    import jsonschema
-
-    return jsonschema.Draft202012Validator(json.loads(_schema_bytes()))
-
-
-def _marker(text: bytes) -> Path | None:
-    from rune.paths import cache_dir
-
-    try:
-        folder = cache_dir()
-    except OSError:
-        return None
-    digest = hashlib.sha256(_schema_bytes() + b"\0" + text).hexdigest()
-    return folder / "validated-runes" / digest
 
 
 def json_path(parts) -> str:
