@@ -3,14 +3,19 @@ about a block's C, the scaffolded block and `rune proc-block test`."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from rune.blocks.conformance import check_block
+from rune.blocks.manifest import load_manifest
 from rune.blocks.registry import BlockNotFound, resolve
 from rune.blocks.scaffold import create_block
+from rune.paths import proc_blocks_dir
+from rune.tensors import ElementType, TensorType
 
 
 @pytest.mark.parametrize("reference", [
@@ -131,6 +136,78 @@ def test_writing_into_an_input_is_reported(tmp_path):
     ((float *)in->data)[0] = 0.0f;""")
     checked = rune("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
     assert checked.returncode == 1 and "wrote into input 0 (40 bytes); inputs must not be written" in checked.stderr
+
+
+def test_an_output_left_unwritten_is_caught(tmp_path):
+    """Outputs are not zeroed in a rune (tensors share memory): the harness fills them with guard
+    bytes before every run, so a block that skips the elements that would be zero is wrong."""
+    block = user_block(tmp_path, "    for (uint32_t i = 0; i < in->count; i++) if (x[i] != 0.0f) y[i] = x[i] * args->gain;")
+    for sanitizers in ([], ["--no-sanitizers"]):
+        checked = rune("proc-block", "test", block, "--input", "f32[1,10]", *sanitizers, cwd=tmp_path)
+        assert checked.returncode == 1, checked.stderr[-2000:]
+        assert "elements differ" in checked.stderr and "guard bytes, 0xa5: not written?" in checked.stderr
+
+
+def test_a_string_left_unwritten_is_caught(tmp_path):
+    """A utf8 output holds pointers: one left as guard bytes is reported, not dereferenced."""
+    shutil.copytree(proc_blocks_dir() / "label", tmp_path / "label")
+    source = tmp_path / "label" / "label.c"
+    source.write_text(source.read_text().replace("out[i] = args->labels[index];",
+                                                 "if (index != 1) out[i] = args->labels[index];"))
+    report = check_block(load_manifest(tmp_path / "label"), {"labels": ["a", "b", "c"], "fallback": "?"},
+                         [TensorType(ElementType.U8, (4,))], examples=50, sanitize=False)
+    assert not report.passed
+    assert any("the block did not write element" in problem and "of output 0 (utf8)" in problem
+               for problem in report.problems), report.problems
+
+
+RUNNING_TOTAL = {  # a stateful block: each output is the sum of the inputs so far, times gain
+    "block.yaml": """state_bytes: "4 * input.size"
+scratch_bytes: "4 * input.size"
+init: true
+""",
+    "reference.py": """import numpy as np
+
+
+def run(inputs, args, state):
+    state["total"] = state.get("total", np.zeros_like(inputs[0])) + inputs[0] * np.float32(args["gain"])
+    return [state["total"].copy()]
+""",
+    "scale.c": """#include <string.h>
+#include "scale_args.h"
+
+int32_t scale_init(const scale_args *args, const rune_block_ctx *ctx) {{
+    memset(ctx->{keep}, 0, ctx->{keep}_bytes);
+    return RUNE_OK;
+}}
+
+int32_t scale_run(const scale_args *args, const rune_block_ctx *ctx) {{
+    const rune_tensor *in = &ctx->inputs[0];
+    const float *x = (const float *)in->data;
+    float *y = (float *)ctx->outputs[0].data, *total = (float *)ctx->{keep};
+    for (uint32_t i = 0; i < in->count; i++) y[i] = total[i] = total[i] + x[i] * args->gain;
+    return RUNE_OK;
+}}
+""",
+}
+
+
+@pytest.mark.parametrize("keep", ["state", "scratch"])
+def test_a_block_that_keeps_its_state_in_scratch_is_refused(keep, tmp_path):
+    """Scratch is only valid during one call (a rune shares it with other stages): the harness fills
+    it with guard bytes before init and before every run. A running total kept in ctx->state passes;
+    kept in ctx->scratch (zeroed at init, as if it were state), it must fail."""
+    block = create_block("scale", tmp_path)
+    (block / "block.yaml").write_text((block / "block.yaml").read_text() + RUNNING_TOTAL["block.yaml"])
+    (block / "reference.py").write_text(RUNNING_TOTAL["reference.py"])
+    (block / "scale.c").write_text(RUNNING_TOTAL["scale.c"].format(keep=keep))
+    for sanitizers in ([], ["--no-sanitizers"]):
+        checked = rune("proc-block", "test", block, "--input", "f32[2,3]", "--examples", "20", *sanitizers,
+                       cwd=tmp_path)
+        if keep == "state":
+            assert checked.returncode == 0, checked.stderr[-2000:]
+        else:
+            assert checked.returncode == 1 and "elements differ" in checked.stderr, checked.stderr[-2000:]
 
 
 def test_a_missing_run_function_is_named_with_the_blocks_file(tmp_path):

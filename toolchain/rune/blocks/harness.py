@@ -48,7 +48,8 @@ static const uint32_t in_type[] = {{{in_types}}}, in_count[] = {{{in_counts}}}, 
 static const uint32_t in_dims[][RUNE_MAX_RANK] = {{{in_dims}}};
 static const uint32_t out_type[] = {{{out_types}}}, out_count[] = {{{out_counts}}}, out_rank[] = {{{out_ranks}}};
 static const uint32_t out_dims[][RUNE_MAX_RANK] = {{{out_dims}}};
-enum {{ INPUTS = {inputs}, OUTPUTS = {outputs}, STATE = {state}, SCRATCH = {scratch} }};
+static const uint32_t in_bytes[] = {{{in_bytes}}}, out_bytes[] = {{{out_bytes}}};
+enum {{ INPUTS = {inputs}, OUTPUTS = {outputs}, STATE = {state}, SCRATCH = {scratch}, GUARD = {guard} }};
 
 int32_t rune_block_fail(const char *m) {{
     strncpy(message, m ? m : "", sizeof message - 1);
@@ -62,7 +63,15 @@ static void describe(rune_tensor *t, void *data, uint32_t type, uint32_t count, 
     memcpy(t->dims, dims, sizeof t->dims);
 }}
 
-/* One block instance: init once, then run on the given buffers (state kept in between). */
+static int still_guard(const void *data, size_t bytes) {{
+    for (size_t i = 0; i < bytes; i++) if (((const unsigned char *)data)[i] != GUARD) return 0;
+    return 1;
+}}
+
+/* One block instance: init once, then run on the given buffers (state kept in between).
+ * In a rune, scratch is shared with other stages and tensors are not zeroed: scratch holds guard
+ * bytes at init and at every run, and outputs at every run, so a block that keeps anything in
+ * scratch from one call to the next, or leaves output elements unwritten, gives wrong outputs. */
 static void *state;
 int32_t harness_run(void *const *inputs, void *const *outputs, int init) {{
     rune_tensor in[INPUTS + 1], out[OUTPUTS + 1];
@@ -75,16 +84,28 @@ int32_t harness_run(void *const *inputs, void *const *outputs, int init) {{
     message[0] = 0;
     if (init) {{
         memset(state, 0, STATE ? STATE : 1);
+        memset(scratch, GUARD, SCRATCH ? SCRATCH : 1);
         {init_call}
     }}
-    return {name}_run(&args, &ctx);
+    memset(scratch, GUARD, SCRATCH ? SCRATCH : 1);
+    for (int i = 0; i < OUTPUTS; i++) memset(outputs[i], GUARD, out_bytes[i]);
+    int32_t status = {name}_run(&args, &ctx);
+    for (int i = 0; status == 0 && i < OUTPUTS; i++) {{
+        if (out_type[i] != RUNE_UTF8) continue;  /* numbers left as guard bytes differ from the reference */
+        for (uint32_t k = 0; k < out_count[i]; k++) {{
+            if (still_guard((const char **)outputs[i] + k, sizeof(const char *))) {{
+                snprintf(message, sizeof message, "the block did not write element %u of output %d (utf8)", k, i);
+                return RUNE_BLOCK_ERROR;
+            }}
+        }}
+    }}
+    return status;
 }}
 
 #ifdef HARNESS_MAIN
 /* stdin: the inputs' bytes, in order, for one run or several (a stateful block: init before the
  * first only); stdout, per run: status, message, then outputs (utf8: NUL-terminated strings).
  * A run that fails ends the sequence. */
-static const uint32_t in_bytes[] = {{{in_bytes}}}, out_bytes[] = {{{out_bytes}}};
 int main(void) {{
     void *inputs[INPUTS + 1], *outputs[OUTPUTS + 1];
     for (int i = 0; i < INPUTS; i++) inputs[i] = harness_alloc(in_bytes[i]);
@@ -126,7 +147,8 @@ class BufferOverrun(AssertionError):
 
 
 # Native runs share this process's heap: guard bytes around each buffer turn a block's write just
-# past one into a report instead of a corrupted heap (the sanitized run finds any access).
+# past one into a report instead of a corrupted heap (the sanitized run finds any access). The same
+# value fills scratch and outputs before each call (the driver's harness_run).
 GUARD_BYTES = 256
 GUARD_VALUE = 0xA5
 
@@ -196,6 +218,7 @@ class BlockInstance:
             out_counts=table(self.outputs, "count"), out_ranks=", ".join(str(len(t.shape)) for t in self.outputs),
             out_dims=dims(self.outputs), out_bytes=", ".join(str(_buffer_bytes(t)) for t in self.outputs),
             inputs=len(self.inputs), outputs=len(self.outputs), state=self.state_bytes, scratch=self.scratch_bytes,
+            guard=GUARD_VALUE,
             init_call=(f"int32_t s = {self.block.name}_init(&args, &ctx); if (s) return s;"
                        if self.block.has_init else ""),
         )
@@ -341,8 +364,10 @@ def outputs_equal(got, want, tensor: TensorType, tolerance: float = 0.0) -> str 
     if close.all():
         return None
     where = np.argwhere(~close)[:3].tolist()
+    unwritten = (np.ascontiguousarray(got[~close]).view(np.uint8) == GUARD_VALUE).all()
     return f"{int((~close).sum())} of {close.size} elements differ, e.g. at {where}: " \
-           f"{[got[tuple(i)].item() for i in where]} != {[want[tuple(i)].item() for i in where]}"
+           f"{[got[tuple(i)].item() for i in where]} != {[want[tuple(i)].item() for i in where]}" + \
+           (f" (all of them still the harness's guard bytes, {GUARD_VALUE:#x}: not written?)" if unwritten else "")
 
 
 def _sanitizer_report(stderr: bytes) -> str:
