@@ -12,13 +12,12 @@ longer to import than loading a rune takes); the cross-checks are cheap and alwa
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
+from rune.container.wasm import PAGE_SIZE
+from rune.tensors import TensorType
+
 SCHEMA_PATH = Path(__file__).with_name("manifest.schema.json")
-PAGE_SIZE = 65536
-ELEMENT_SIZES = {"u8": 1, "i8": 1, "u16": 2, "i16": 2, "u32": 4, "i32": 4, "u64": 8, "i64": 8, "f32": 4,
-                 "f64": 8, "utf8": 4}
 
 
 class ManifestError(ValueError):
@@ -114,10 +113,9 @@ def cross_check(manifest: dict) -> None:
             raise ManifestError(f"{where}.source: stage '{out['name']}' has no input "
                                 f"'{source['stage']}' (output {source['output']})")
         _check_tensor(entry, memory_bytes, where)
-        tensor = _produced(stages, source, f"{where}.source")
-        if (entry["type"], entry["dimensions"]) != (tensor["type"], tensor["dimensions"]):
-            raise ManifestError(f"{where}: {_describe(entry)}, but its source '{source['stage']}' produces "
-                                f"{_describe(tensor)}")
+        ours, produced = TensorType.from_json(entry), TensorType.from_json(_produced(stages, source, f"{where}.source"))
+        if ours != produced:
+            raise ManifestError(f"{where}: {ours}, but its source '{source['stage']}' produces {produced}")
 
 
 def _check_numbering(entries: list, key: str, where: str) -> None:
@@ -152,23 +150,24 @@ def _produced(stages: dict, source: dict, where: str) -> dict:
 
 
 def _check_tensor(entry: dict, memory_bytes: int, where: str) -> None:
-    expected = math.prod(entry["dimensions"]) * ELEMENT_SIZES[entry["type"]]
-    if entry["bytes"] != expected:
-        raise ManifestError(f"{where}: {entry['bytes']:,} bytes, but {_describe(entry)} has {expected:,}")
+    tensor = TensorType.from_json(entry)
+    if entry["bytes"] != tensor.bytes:
+        raise ManifestError(f"{where}: {entry['bytes']:,} bytes, but {tensor} has {tensor.bytes:,}")
     _tensor_fits(entry, memory_bytes, where)
 
 
-def _tensor_fits(tensor: dict, memory_bytes: int, where: str) -> None:
-    size = math.prod(tensor["dimensions"]) * ELEMENT_SIZES[tensor["type"]]
-    if size > memory_bytes:
-        raise ManifestError(f"{where}: {_describe(tensor)} ({size:,} bytes) is larger than the rune's memory "
+def _tensor_fits(entry: dict, memory_bytes: int, where: str) -> None:
+    tensor = TensorType.from_json(entry)
+    if tensor.bytes > memory_bytes:
+        raise ManifestError(f"{where}: {tensor} ({tensor.bytes:,} bytes) is larger than the rune's memory "
                             f"({memory_bytes:,} bytes)")
 
 
 def _same_tensor(entry: dict, tensors: list, where: str, what: str) -> None:
-    if not tensors or (entry["type"], entry["dimensions"]) != (tensors[0]["type"], tensors[0]["dimensions"]):
-        theirs = _describe(tensors[0]) if tensors else "nothing"
-        raise ManifestError(f"{where}: {_describe(entry)}, but {what} is {theirs}")
+    ours = TensorType.from_json(entry)
+    theirs = TensorType.from_json(tensors[0]) if tensors else None
+    if ours != theirs:
+        raise ManifestError(f"{where}: {ours}, but {what} is {theirs or 'nothing'}")
 
 
 def _check_capability_shape(entry: dict, where: str) -> None:
@@ -176,25 +175,16 @@ def _check_capability_shape(entry: dict, where: str) -> None:
     (rune.capabilities); a dimension of 1 may be added or left out ([16000] and [1, 16000] hold the
     same samples)."""
     from rune.capabilities import KINDS
-    from rune.tensors import ElementType, TensorType
 
-    declared = TensorType(ElementType.parse(entry["type"]), tuple(entry["dimensions"]))
+    declared = TensorType.from_json(entry)
     try:
         shape = list(KINDS[entry["kind"]].shape(entry["args"], declared))
     except (ValueError, KeyError) as e:
         raise ManifestError(f"{where}.args: {e}") from None
-    if _squeezed(shape) != _squeezed(entry["dimensions"]):
+    if not declared.compatible_with(declared.reshaped(shape)):
         args = ", ".join(f"{k} {v}" for k, v in entry["args"].items() if k != "source")
         raise ManifestError(f"{where}: dimensions {entry['dimensions']}, but its arguments ({args}) make {shape}")
 
 
 def _compatible(a: dict, b: dict) -> bool:
-    return a["type"] == b["type"] and _squeezed(a["dimensions"]) == _squeezed(b["dimensions"])
-
-
-def _squeezed(dimensions) -> list:
-    return [d for d in dimensions if d != 1]
-
-
-def _describe(tensor: dict) -> str:
-    return f"{tensor['type']}{list(tensor['dimensions'])}"
+    return TensorType.from_json(a).compatible_with(TensorType.from_json(b))
