@@ -154,7 +154,8 @@ def test_a_rune_the_linker_cannot_fit_is_a_memory_error(tmp_path, monkeypatch, f
     with pytest.raises(RuneError) as caught:
         build(raw_runefile(tmp_path / "raw", 100_000), memory_limit=200_000)
     [error] = caught.value.diagnostics
-    assert error.message.startswith("the rune needs ") and error.message.endswith("more than the 65,536 a rune can have")
+    assert error.message.startswith("the rune needs ")
+    assert error.message.endswith("more than the 65,536 a rune can have")
     assert "did not compile" not in caught.value.render()
 
 

@@ -34,7 +34,8 @@ def _over_limit(pipeline: Pipeline, needed: str, limit: int, layout: Layout, sta
     size, stage, tensor = max(outputs, key=lambda entry: entry[0], default=(0, None, None))
     if stack_bytes >= size:
         return RuneError(Diagnostic(message, hint=f"its largest part is the stack, {stack_bytes:,} bytes: lower "
-                                                  f"--stack-size if the rune's code needs less, or raise --memory-limit"))
+                                                  f"--stack-size if the rune's code needs less, or raise "
+                                                  f"--memory-limit"))
     return RuneError(Diagnostic(
         message, stage.location, stage=stage.name,
         hint=f"its largest tensor is this stage's output {tensor} ({size:,} bytes): make it smaller "
