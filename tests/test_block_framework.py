@@ -3,6 +3,7 @@ about a block's C, the scaffolded block and `rune proc-block test`."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -108,10 +109,11 @@ def test_the_scaffolded_tests_make_the_conformance_check(tmp_path):
     """test_scale.py covers what `rune proc-block test` covers: a block that is right on normal
     numbers but maps NaN to 0 passes random normal inputs, and must fail there."""
     block = create_block("scale", tmp_path)
-    pytest_scale = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scale"]
+    pytest_scale = [sys.executable, "-m", "pytest", "-v", "-p", "no:cacheprovider", "scale"]
     passed = subprocess.run(pytest_scale, capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert passed.returncode == 0, passed.stdout[-3000:]
-    assert "8 passed" in passed.stdout
+    ran = re.findall(r"::(\w+)\[[^\]]*\] PASSED", passed.stdout)
+    assert {"test_as_rune_proc_block_test_does", "test_inputs_hypothesis_chooses"} <= set(ran), passed.stdout[-3000:]
     source = block / "scale.c"
     source.write_text(source.read_text().replace("y[i] = x[i] * args->gain;", "y[i] = x[i] == x[i] ? x[i] * args->gain : 0.0f;"))
     failed = subprocess.run(pytest_scale, capture_output=True, text=True, cwd=tmp_path, timeout=600)
@@ -185,11 +187,20 @@ int32_t scale_run(const scale_args *args, const rune_block_ctx *ctx) {{
     const rune_tensor *in = &ctx->inputs[0];
     const float *x = (const float *)in->data;
     float *y = (float *)ctx->outputs[0].data, *total = (float *)ctx->{keep};
-    for (uint32_t i = 0; i < in->count; i++) y[i] = total[i] = total[i] + x[i] * args->gain;
+    for (uint32_t i = 0; i < in->count; i++) y[i] = total[i] = {carried}x[i] * args->gain;
     return RUNE_OK;
 }}
 """,
 }
+
+
+def running_total(folder: Path, keep: str = "state", carried: str = "total[i] + ") -> Path:
+    """The scaffolded block 'scale' made a running total, kept in ctx->`keep`."""
+    block = create_block("scale", folder)
+    (block / "block.yaml").write_text((block / "block.yaml").read_text() + RUNNING_TOTAL["block.yaml"])
+    (block / "reference.py").write_text(RUNNING_TOTAL["reference.py"])
+    (block / "scale.c").write_text(RUNNING_TOTAL["scale.c"].format(keep=keep, carried=carried))
+    return block
 
 
 @pytest.mark.parametrize("keep", ["state", "scratch"])
@@ -197,10 +208,7 @@ def test_a_block_that_keeps_its_state_in_scratch_is_refused(keep, tmp_path):
     """Scratch is only valid during one call (a rune shares it with other stages): the harness fills
     it with guard bytes before init and before every run. A running total kept in ctx->state passes;
     kept in ctx->scratch (zeroed at init, as if it were state), it must fail."""
-    block = create_block("scale", tmp_path)
-    (block / "block.yaml").write_text((block / "block.yaml").read_text() + RUNNING_TOTAL["block.yaml"])
-    (block / "reference.py").write_text(RUNNING_TOTAL["reference.py"])
-    (block / "scale.c").write_text(RUNNING_TOTAL["scale.c"].format(keep=keep))
+    block = running_total(tmp_path, keep)
     for sanitizers in ([], ["--no-sanitizers"]):
         checked = rune("proc-block", "test", block, "--input", "f32[2,3]", "--examples", "20", *sanitizers,
                        cwd=tmp_path)
@@ -208,6 +216,22 @@ def test_a_block_that_keeps_its_state_in_scratch_is_refused(keep, tmp_path):
             assert checked.returncode == 0, checked.stderr[-2000:]
         else:
             assert checked.returncode == 1 and "elements differ" in checked.stderr, checked.stderr[-2000:]
+
+
+@pytest.mark.parametrize("carried", ["total[i] + ", ""])
+def test_the_scaffolded_hypothesis_test_runs_a_stateful_block_run_after_run(carried, tmp_path):
+    """A running total that forgets its total is right on every first run after init: the scaffolded
+    test_inputs_hypothesis_chooses must catch it on a later run, and pass the right one."""
+    running_total(tmp_path, carried=carried)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k",
+                             "test_inputs_hypothesis_chooses", "scale"], capture_output=True, text=True,
+                            cwd=tmp_path, timeout=600)
+    if carried:
+        assert result.returncode == 0, result.stdout[-3000:]
+    else:
+        assert result.returncode == 1, result.stdout[-3000:]
+        assert re.search(r"run [2-6] of [2-6]: output 0 \(state carried from the runs before\)", result.stdout), \
+            result.stdout[-3000:]
 
 
 def test_a_missing_run_function_is_named_with_the_blocks_file(tmp_path):

@@ -2,12 +2,12 @@
 
 Inputs come from hypothesis (including zeros, the extremes of each element type, NaN and
 infinities for floats) for every case, shapes from the cases (SIZE_ONE_CASES covers dimensions
-of 1 in every block); the C runs natively, and a set of edge cases also
-runs under AddressSanitizer and UndefinedBehaviorSanitizer with exactly-sized buffers.
-Outputs must be identical, except for blocks that call the C library's exp, where the
-tolerance is stated with the case. Stateful blocks (the streaming fft and noise_filtering) are
-also run several times in a row, init before the first run only, against their reference
-carrying its state through the same inputs.
+of 1 in every block); the C runs natively, and a set of edge cases also runs under AddressSanitizer
+and UndefinedBehaviorSanitizer with exactly-sized buffers. Outputs must be identical, except for
+blocks that call the C library's exp, where the tolerance is stated with the case. Stateful
+blocks (the streaming fft and noise_filtering) run one to six times in a row, init before the
+first run only, against their reference carrying its state through the same inputs. The
+comparison is rune.blocks.conformance's, as in `rune proc-block test`.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
-from rune.blocks.conformance import compare_sequence
-from rune.blocks.harness import BlockFailed, BlockInstance, outputs_equal
+from rune.blocks.conformance import compare_sequence, draw_sequence, native_runs
+from rune.blocks.harness import BlockInstance
 from rune.blocks.manifest import BlockTypeError
 from rune.blocks.registry import builtin_names, resolve
 from rune.tensors import ElementType, TensorType
@@ -180,13 +179,6 @@ def instance_for(case: Case):
     return _instances[case.id]
 
 
-def array_strategy(dtype_name: str, shape, elements=None):
-    dtype = np.dtype(ElementType.parse(dtype_name).numpy_name)
-    if elements is None and dtype.kind == "f":
-        elements = st.floats(width=dtype.itemsize * 8, allow_nan=True, allow_infinity=True)
-    return hnp.arrays(dtype, shape, elements=elements)
-
-
 def edge_cases(dtype_name: str, shape) -> list[np.ndarray]:
     dtype = np.dtype(ElementType.parse(dtype_name).numpy_name)
     if dtype.kind == "f":
@@ -202,23 +194,6 @@ def edge_cases(dtype_name: str, shape) -> list[np.ndarray]:
     mixed = np.array([specials[i % len(specials)] for i in range(count)], dtype).reshape(shape)
     arrays.append(mixed)
     return arrays
-
-
-def compare(case: Case, produce, arrays, state: dict | None = None) -> bool:
-    """Run `produce` and the reference on the same inputs; both succeed alike or both fail
-    (then False). `state`: the reference's state, carried from the run before (None: fresh)."""
-    inst, _ = instance_for(case)
-    try:
-        expected = inst.reference(arrays, state)
-    except (ValueError, ArithmeticError):
-        with pytest.raises(BlockFailed):
-            produce(arrays)
-        return False
-    actual = produce(arrays)
-    for got, want, tensor in zip(actual, expected, inst.outputs):
-        difference = outputs_equal(got, want, tensor, case.tolerance)
-        assert difference is None, f"{case.id}: {difference}"
-    return True
 
 
 def stateful(case: Case) -> bool:
@@ -238,25 +213,12 @@ def test_the_streaming_cases_are_stateful():
                                                                   HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(data=st.data())
 def test_native_c_matches_the_reference(case, data):
+    """One run after init; a stateful block one to six runs in a row, each output depending on the
+    inputs of the runs before."""
     inst, native = instance_for(case)
-    arrays = [data.draw(array_strategy(t, s, case.elements.get(i)), label=f"input {i}")
-              for i, (t, s) in enumerate(case.inputs)]
-    compare(case, lambda a: native.run(a, init=True), arrays)
-
-
-@pytest.mark.parametrize("case", STATEFUL_CASES, ids=[c.id for c in STATEFUL_CASES])
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(data=st.data())
-def test_stateful_blocks_match_the_reference_run_after_run(case, data):
-    """Init, then several runs: each output depends on the inputs of the runs before."""
-    inst, native = instance_for(case)
-    state: dict = {}
-    for run in range(data.draw(st.integers(2, 6), label="runs")):
-        arrays = [data.draw(array_strategy(t, s, case.elements.get(i)), label=f"run {run} input {i}")
-                  for i, (t, s) in enumerate(case.inputs)]
-        if not compare(case, lambda a: native.run(a, init=run == 0), arrays, state):
-            break  # both refused: the inference stops here
+    problem = compare_sequence(inst, native_runs(native), draw_sequence(data, inst, case.elements),
+                               tolerance=case.tolerance)
+    assert problem is None, f"{case.id}: {problem}"
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -269,7 +231,8 @@ def test_edge_cases_under_address_and_undefined_behaviour_sanitizers(case):
         input_sets = [[np.clip(a, 0, 3) if i in case.elements else a for i, a in enumerate(arrays)]
                       for arrays in input_sets]
     for arrays in input_sets:
-        compare(case, inst.sanitized_run, arrays)
+        problem = compare_sequence(inst, inst.sanitized_runs, [arrays], tolerance=case.tolerance)
+        assert problem is None, f"{case.id}: {problem}"
     if inst.stateful:  # all of them in turn, in one process: the state carried from one to the next
-        problem = compare_sequence(inst, inst.sanitized_runs, input_sets + input_sets[::-1])
+        problem = compare_sequence(inst, inst.sanitized_runs, input_sets + input_sets[::-1], tolerance=case.tolerance)
         assert problem is None, f"{case.id}: {problem}"

@@ -61,21 +61,12 @@ def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], exam
         # random inputs in runs of SEQUENCE_RUNS; each edge case repeated; all edge cases in turn
         sequences = [cases[i:i + SEQUENCE_RUNS] for i in range(0, len(cases), SEQUENCE_RUNS)]
         sequences += [[arrays] * 3 for arrays in edges] + [edges + cases[:2] + edges]
-    # The sanitized runs come first, each in its own process: a block that writes out of bounds
-    # is reported there, before the native runs (in this process) could corrupt its heap.
+    # The sanitized runs come first, each sequence in its own process: a block that writes out of
+    # bounds is reported there, before the native runs (in this process) could corrupt its heap.
     if sanitize:
-        for arrays in cases[:3] + edges:
+        for sequence in [[arrays] for arrays in cases[:3] + edges] + sequences[:1] + sequences[-1:]:
             try:
-                problem = _compare(instance, instance.sanitized_run, arrays, ConformanceReport())
-            except AssertionError as e:
-                report.problems.append(str(e))
-                return report
-            report.sanitized += 1
-            if problem:
-                report.problems.append(f"under the sanitizers: {problem}")
-        for sequence in sequences[:1] + sequences[-1:]:
-            try:
-                problem = compare_sequence(instance, instance.sanitized_runs, sequence, ConformanceReport())
+                problem = compare_sequence(instance, instance.sanitized_runs, sequence)
             except AssertionError as e:
                 report.problems.append(str(e))
                 return report
@@ -83,15 +74,10 @@ def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], exam
             if problem:
                 report.problems.append(f"under the sanitizers: {problem}")
     native = instance.native()
-    # (examples it counts, the check): one run per case, then the sequences of runs (state)
-    checks = [(1, lambda arrays=arrays: _compare(instance, lambda a: native.run(a, init=True), arrays, report))
-              for arrays in cases + edges]
-    checks += [(0, lambda sequence=sequence: compare_sequence(instance, native_runs(native), sequence, report))
-               for sequence in sequences]
-    for examples, check in checks:
-        report.examples += examples
+    # one run after init per input, then the sequences of runs (state)
+    for sequence in [[arrays] for arrays in cases + edges] + sequences:
         try:
-            problem = check()
+            problem = compare_sequence(instance, native_runs(native), sequence, report)
         except BufferOverrun as e:
             report.problems.append(str(e))
             return report
@@ -117,14 +103,16 @@ def native_runs(native):
 
 
 def compare_sequence(instance: BlockInstance, produce, sequence: list[list[np.ndarray]],
-                     report: ConformanceReport | None = None) -> str | None:
+                     report: ConformanceReport | None = None, tolerance: float = 0.0) -> str | None:
     """What differs, run after run, between `produce(sequence)` (the C run on each inputs in turn,
     init before the first only, giving a list of outputs or BlockFailed) and the reference
-    carrying its state through the same inputs; None if nothing. A run both refuse ends it."""
+    carrying its state through the same inputs; None if nothing. A run both refuse ends it. One
+    run is a sequence of one. Floats must be identical unless a relative `tolerance` is allowed."""
     report = ConformanceReport() if report is None else report
     actual = produce(sequence)
     state: dict = {}
     for run, arrays in enumerate(sequence):
+        where = f"run {run + 1} of {len(sequence)}: " if len(sequence) > 1 else ""
         report.examples += 1
         got = actual[run] if run < len(actual) else None
         try:
@@ -133,56 +121,53 @@ def compare_sequence(instance: BlockInstance, produce, sequence: list[list[np.nd
             if isinstance(got, BlockFailed):
                 report.both_failed += 1
                 return None
-            return f"run {run + 1} of {len(sequence)}: the reference refused an input that the C accepted"
+            return f"{where}the reference refused an input that the C accepted"
         if isinstance(got, BlockFailed):
-            return f"run {run + 1} of {len(sequence)}: the C failed ({got}) where the reference did not"
+            return f"{where}the C failed ({got}) where the reference did not"
         if got is None:
-            return f"run {run + 1} of {len(sequence)}: the C gave no outputs"
+            return f"{where}the C gave no outputs"
         for index, (out, want, tensor) in enumerate(zip(got, expected, instance.outputs)):
-            difference = outputs_equal(out, want, tensor)
+            difference = outputs_equal(out, want, tensor, tolerance)
             if difference:
-                return f"run {run + 1} of {len(sequence)} (state carried from the runs before), output {index}: " \
-                       f"{difference}"
+                carried = " (state carried from the runs before)" if run else ""
+                return f"{where}output {index}{carried}: {difference}"
         report.identical += 1
     return None
 
 
-def compare_outputs(instance: BlockInstance, produce, arrays: list[np.ndarray]) -> str | None:
-    """What differs between `produce(arrays)` (a run of the C, the first after init) and the
-    reference, or None: both must give identical outputs, or both refuse the input."""
-    return _compare(instance, produce, arrays, ConformanceReport())
+def compare_outputs(instance: BlockInstance, produce, arrays: list[np.ndarray], tolerance: float = 0.0) -> str | None:
+    """What differs between `produce(arrays)` (a run of the C, the first after init, giving its
+    outputs or raising BlockFailed) and the reference, or None: both must give identical outputs,
+    or both refuse the input. compare_sequence with a sequence of one run."""
+    def one_run(sequence):
+        try:
+            return [produce(sequence[0])]
+        except BlockFailed as e:
+            return [e]
+    return compare_sequence(instance, one_run, [arrays], tolerance=tolerance)
 
 
-def hypothesis_arrays(tensor: TensorType):
-    """A hypothesis strategy for inputs of this type and shape: any value, NaN and infinities too."""
+def hypothesis_arrays(tensor: TensorType, elements=None):
+    """A hypothesis strategy for inputs of this type and shape: any value, NaN and infinities too,
+    unless `elements` (a strategy for one element) says otherwise."""
     from hypothesis import strategies as st
     from hypothesis.extra import numpy as hnp
 
     dtype = np.dtype(tensor.dtype.numpy_name)
-    elements = st.floats(width=dtype.itemsize * 8, allow_nan=True, allow_infinity=True) if dtype.kind == "f" else None
+    if elements is None and dtype.kind == "f":
+        elements = st.floats(width=dtype.itemsize * 8, allow_nan=True, allow_infinity=True)
     return hnp.arrays(dtype, tensor.shape, elements=elements)
 
 
-def _compare(instance: BlockInstance, produce, arrays, report: ConformanceReport) -> str | None:
-    try:
-        expected = instance.reference(arrays)
-    except (ValueError, ArithmeticError):
-        try:
-            produce(arrays)
-        except BlockFailed:
-            report.both_failed += 1
-            return None
-        return "the reference refused an input that the C accepted"
-    try:
-        actual = produce(arrays)
-    except BlockFailed as e:
-        return f"the C failed ({e}) where the reference did not"
-    for index, (got, want, tensor) in enumerate(zip(actual, expected, instance.outputs)):
-        difference = outputs_equal(got, want, tensor)
-        if difference:
-            return f"output {index}: {difference}"
-    report.identical += 1
-    return None
+def draw_sequence(data, instance: BlockInstance, elements: dict | None = None,
+                  max_runs: int = 6) -> list[list[np.ndarray]]:
+    """Inputs hypothesis chooses (`data` from `st.data()`) for compare_sequence: one run, or for a
+    stateful block 1 to `max_runs` runs in a row. `elements`: input index -> element strategy."""
+    from hypothesis import strategies as st
+
+    runs = data.draw(st.integers(1, max_runs), label="runs") if instance.stateful else 1
+    return [[data.draw(hypothesis_arrays(t, (elements or {}).get(i)), label=f"run {run + 1} input {i}")
+             for i, t in enumerate(instance.inputs)] for run in range(runs)]
 
 
 def parse_tensor(text: str) -> TensorType:

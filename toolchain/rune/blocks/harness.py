@@ -254,13 +254,6 @@ class BlockInstance:
     def native(self) -> "NativeBlock":
         return NativeBlock(self, ctypes.CDLL(str(self._build("shared", []))))
 
-    def sanitized_run(self, arrays: list[np.ndarray]) -> list:
-        """Run once in a separate process under ASan + UBSan; raises on any sanitizer report."""
-        result = self.sanitized_runs([arrays])[0]
-        if isinstance(result, BlockFailed):
-            raise result
-        return result
-
     def sanitized_runs(self, sequence: list[list[np.ndarray]]) -> list:
         """Run a sequence of inputs in one separate process under ASan + UBSan, init before the
         first only (a stateful block carries its state through the sequence). Returns each run's
