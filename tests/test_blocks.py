@@ -1,8 +1,8 @@
 """Every processing block's C implementation against its numpy reference.
 
 Inputs come from hypothesis (including zeros, the extremes of each element type, NaN and
-infinities for floats) for every case, shapes from the cases (SIZE_ONE_CASES covers dimensions
-of 1 in every block); the C runs natively, and a set of edge cases also runs under AddressSanitizer
+infinities for floats) for every case, shapes from the cases (SIZE_ONE_CASES gives every block
+dimensions of 1); the C runs natively, and a set of edge cases also runs under AddressSanitizer
 and UndefinedBehaviorSanitizer with exactly-sized buffers. Outputs must be identical, except for
 blocks that call the C library's exp, where the tolerance is stated with the case. Stateful
 blocks (the streaming fft and noise_filtering) run one to six times in a row, init before the
@@ -35,7 +35,17 @@ class Case:
     args: dict
     inputs: list[tuple[str, tuple[int, ...]]]
     tolerance: float = 0.0  # relative, for blocks that use libm's transcendental functions
-    elements: dict = field(default_factory=dict)  # per-input hypothesis element strategies
+    # input index -> (lowest, highest): the values that input takes, for hypothesis and the edge cases
+    bounds: dict = field(default_factory=dict)
+
+    def elements(self) -> dict:
+        """The hypothesis element strategies of the bounded inputs."""
+        strategies = {}
+        for index, (lowest, highest) in self.bounds.items():
+            dtype = np.dtype(ElementType.parse(self.inputs[index][0]).numpy_name)
+            strategies[index] = (st.floats(lowest, highest, width=dtype.itemsize * 8) if dtype.kind == "f"
+                                 else st.integers(lowest, highest))
+        return strategies
 
     @property
     def id(self) -> str:
@@ -59,13 +69,13 @@ CASES = [
     *[Case("most_confident_indices", {"count": c}, [(t, s)]) for t, s, c in
       [("f32", (1, 10), 3), ("i8", (5,), 5), ("u8", (1, 1), 1), ("f64", (8,), 2), ("i32", (2, 3), 4)]],
     Case("label", {"labels": ["zero", "one", "two", "three"]}, [("u32", (3,))],
-         elements={0: st.integers(0, 3)}),
+         bounds={0: (0, 3)}),
     Case("label", {"labels": "a,b", "fallback": "?"}, [("i8", (2, 2))]),
     Case("label", {"labels": ["x"]}, [("u8", (1,))]),  # indices past the list: both must fail
     Case("fft", {}, [("i16", (16000,))]),
     Case("fft", {"sample_rate": 8000, "window_size_ms": 32, "window_stride_ms": 16, "num_channels": 20,
                  "upper_band_limit": 3800.0}, [("i16", (4000,))]),
-    Case("noise_filtering", {}, [("u32", (49, 40))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {}, [("u32", (49, 40))], bounds={0: (0, 2**22 - 1)}),
     Case("audio_float_conversion", {}, [("i16", (1, 100))]),
     *[Case("image_normalization", a, [(t, (1, 4, 5, 3))]) for t, a in
       [("u8", {}), ("i8", {}), ("u16", {}), ("i16", {}), ("f32", {}),
@@ -80,7 +90,7 @@ CASES = [
       [("f32", 0.5), ("u8", 100.0), ("i8", -3.0), ("f64", 0.25), ("i64", 7.0)]],
     *[Case("segment_output", {}, [(t, s)]) for t, s in [("f32", (1, 4, 5, 3)), ("i8", (1, 2, 2, 21)), ("u8", (3, 1))]],
     Case("object_filter", {}, [("f32", (8, 4)), ("f32", (8,))],
-         elements={0: st.floats(-1, 2, width=32), 1: st.floats(0, 1, width=32)}),
+         bounds={0: (-1, 2), 1: (0, 1)}),
     Case("object_filter", {"score_threshold": 0.2, "iou_threshold": 0.3, "max_detections": 4},
          [("f32", (1, 12, 4)), ("f32", (1, 12))]),
     Case("noise_filtering", {"strength": 0.5, "offset": 10.0, "clamping": True, "odd_smoothing": 0.0},
@@ -101,10 +111,10 @@ CASES = [
                  "num_channels": 16, "upper_band_limit": 5000.0}, [("i16", (220,))]),
     # streaming noise_filtering: every input row new, the last num_frames rows out (state: the
     # noise estimate and a ring of rows); rows of 16 and 40 bytes are copied as words, of 6 and 5 not
-    Case("noise_filtering", {"num_frames": 49}, [("u32", (1, 40))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {"num_frames": 49}, [("u32", (1, 40))], bounds={0: (0, 2**22 - 1)}),
     Case("noise_filtering", {"num_frames": 5, "clamping": True, "even_smoothing": 0.2}, [("u32", (3, 16))]),
     Case("noise_filtering", {"frames": 3}, [("u32", (3, 12))]),  # every row replaced each run
-    Case("noise_filtering", {"num_frames": 7}, [("u32", (2, 6))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {"num_frames": 7}, [("u32", (2, 6))], bounds={0: (0, 2**22 - 1)}),
     Case("noise_filtering", {"num_frames": 4}, [("u32", (3, 5))]),
 ]
 
@@ -113,7 +123,7 @@ CASES = [
 SIZE_ONE_CASES = [
     Case("fft", {}, [("i16", (480,))]),  # exactly one window
     Case("fft", {"num_channels": 1}, [("i16", (800,))]),
-    Case("noise_filtering", {}, [("u32", (1, 40))], elements={0: st.integers(0, 2**22 - 1)}),
+    Case("noise_filtering", {}, [("u32", (1, 40))], bounds={0: (0, 2**22 - 1)}),
     Case("noise_filtering", {}, [("u32", (1, 1))]),
     Case("noise_filtering", {}, [("u32", (6, 1))]),
     Case("fft", {"num_frames": 1}, [("i16", (320,))]),  # streaming, one frame kept
@@ -123,8 +133,9 @@ SIZE_ONE_CASES = [
     *[Case("softmax", {}, [("f32", s)], tolerance=1e-6) for s in [(3, 1), (1, 1), (1,)]],
     *[Case("normalize", {}, [(t, s)]) for t, s in [("f32", (1,)), ("u16", (1, 1))]],
     *[Case("argmax", {}, [(t, s)]) for t, s in [("f32", (1, 1)), ("i8", (1,))]],
+    *[Case("modulo", {"modulus": m}, [(t, s)]) for t, s, m in [("f32", (1,), 2.5), ("i32", (1, 1), -7)]],
     Case("most_confident_indices", {"count": 1}, [("f32", (1,))]),
-    Case("label", {"labels": ["only"]}, [("u32", (1, 1))], elements={0: st.just(0)}),
+    Case("label", {"labels": ["only"]}, [("u32", (1, 1))], bounds={0: (0, 0)}),
     *[Case("image_normalization", a, [(t, s)]) for t, s, a in
       [("u8", (1, 1, 7, 3), {}), ("i16", (1, 4, 1, 3), {}), ("f32", (1, 1, 1, 1), {}),
        ("u8", (1, 1, 1, 3), {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]})]],
@@ -138,15 +149,16 @@ SIZE_ONE_CASES = [
     *[Case("binary_classification", {"threshold": 0.5}, [(t, s)]) for t, s in [("f32", (1,)), ("u8", (1, 1))]],
     *[Case("segment_output", {}, [(t, s)]) for t, s in [("f32", (1, 1, 1, 3)), ("u8", (1, 2, 2, 1)), ("i16", (1, 1))]],
     Case("object_filter", {}, [("f32", (1, 4)), ("f32", (1,))],
-         elements={0: st.floats(-1, 2, width=32), 1: st.floats(0, 1, width=32)}),
+         bounds={0: (-1, 2), 1: (0, 1)}),
     Case("object_filter", {"max_detections": 1, "score_threshold": 0.1}, [("f32", (1, 5, 4)), ("f32", (1, 5))],
-         elements={0: st.floats(-1, 2, width=32), 1: st.floats(0, 1, width=32)}),
+         bounds={0: (-1, 2), 1: (0, 1)}),
 ]
 CASES += SIZE_ONE_CASES
 
 
 def test_every_builtin_block_has_cases_and_a_reference():
     assert {c.block for c in CASES} == set(builtin_names())
+    assert {c.block for c in SIZE_ONE_CASES} == set(builtin_names())
     for name in builtin_names():
         assert resolve(name, Path(".")).manifest.reference_path.is_file(), name
 
@@ -216,7 +228,7 @@ def test_native_c_matches_the_reference(case, data):
     """One run after init; a stateful block one to six runs in a row, each output depending on the
     inputs of the runs before."""
     inst, native = instance_for(case)
-    problem = compare_sequence(inst, native_runs(native), draw_sequence(data, inst, case.elements),
+    problem = compare_sequence(inst, native_runs(native), draw_sequence(data, inst, case.elements()),
                                tolerance=case.tolerance)
     assert problem is None, f"{case.id}: {problem}"
 
@@ -227,9 +239,9 @@ def test_edge_cases_under_address_and_undefined_behaviour_sanitizers(case):
     rng = np.random.default_rng(0)
     input_sets = [[edge_cases(t, s)[k] for t, s in case.inputs] for k in range(len(edge_cases(*case.inputs[0])))]
     input_sets.append([rng.integers(-1000, 1000, s).astype(ElementType.parse(t).numpy_name) for t, s in case.inputs])
-    if case.elements:  # keep constrained inputs valid (e.g. label indices)
-        input_sets = [[np.clip(a, 0, 3) if i in case.elements else a for i, a in enumerate(arrays)]
-                      for arrays in input_sets]
+    # bounded inputs stay within their case's bounds (label indices, filterbank values, boxes)
+    input_sets = [[np.clip(a, *case.bounds[i]).astype(a.dtype) if i in case.bounds else a for i, a in enumerate(arrays)]
+                  for arrays in input_sets]
     for arrays in input_sets:
         problem = compare_sequence(inst, inst.sanitized_runs, [arrays], tolerance=case.tolerance)
         assert problem is None, f"{case.id}: {problem}"
