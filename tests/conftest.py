@@ -1,10 +1,15 @@
-"""Shared fixtures. Tests use the real toolchain (zig, wasmtime, wasm3, TFLM) throughout."""
+"""Shared fixtures and helpers. Tests use the real toolchain (zig, wasmtime, wasm3, TFLM) throughout."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+
+from rune.runtime import Source
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -18,6 +23,37 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"the shared test data is not at {SHARED_DATA}")
     return SHARED_DATA
+
+
+def wav(name: str) -> np.ndarray:
+    """One of the one-second recordings in ../shared/data/audio: yes, no, silence, noise."""
+    from scipy.io import wavfile
+
+    return wavfile.read(shared_data() / "audio" / f"{name}_1000ms.wav")[1]
+
+
+def rune_cli(*args, cwd=ROOT, timeout: float = 600) -> subprocess.CompletedProcess:
+    """`rune ARGS...` as a user runs it, in `cwd`: exit status, stdout and stderr as text."""
+    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout)
+
+
+def frontend():
+    """The audio blocks' numpy front end (proc_blocks/lib/audio_frontend/frontend.py)."""
+    from rune.blocks.python_modules import load_module
+    from rune.paths import proc_blocks_dir
+
+    return load_module(proc_blocks_dir() / "lib" / "audio_frontend" / "frontend.py", ["audio_frontend"])
+
+
+class ArraySource(Source):
+    """A capability's data from an array the test sets (`array`) before each run."""
+
+    def __init__(self, array=None):
+        self.array = array
+
+    def read(self, spec):
+        return self.array
 
 
 @pytest.fixture(scope="session")

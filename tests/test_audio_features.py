@@ -16,26 +16,17 @@ import pytest
 
 import audio_oracle
 import audio_signals
-from conftest import shared_data
+from conftest import ArraySource, frontend, wav
 from rune.blocks.harness import BlockInstance
-from rune.blocks.python_modules import load_module
 from rune.blocks.registry import resolve
 from rune.compiler.build import build
 from rune.diagnostics import RuneError
-from rune.runtime import Runtime, Source
+from rune.runtime import Runtime
 from rune.tensors import ElementType, TensorType
 
 
-def frontend():
-    block = resolve("fft", Path("."))
-    return load_module(block.manifest.folder.parent / "lib" / "audio_frontend" / "frontend.py", ["audio_frontend"])
-
-
 def recordings() -> dict[str, np.ndarray]:
-    from scipy.io import wavfile
-
-    return {f"wav_{name}": wavfile.read(shared_data() / "audio" / f"{name}_1000ms.wav")[1]
-            for name in ("yes", "no", "silence", "noise")}
+    return {f"wav_{name}": wav(name) for name in ("yes", "no", "silence", "noise")}
 
 
 SIGNALS = {**audio_signals.all_signals()}
@@ -65,14 +56,6 @@ class NativeFrontend:
 
     def features(self, pcm):
         return self.noise_native.run(self.fft_native.run([pcm]))[0]
-
-
-class ArraySource(Source):
-    def __init__(self, array):
-        self.array = array
-
-    def read(self, spec):
-        return self.array
 
 
 @pytest.fixture(scope="module")

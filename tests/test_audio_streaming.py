@@ -14,8 +14,6 @@ run by wasmtime and by wasm3; then examples/micro_speech_streaming on a long rec
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,27 +22,15 @@ import pytest
 
 import audio_oracle
 import audio_signals
-from conftest import EXAMPLES, ROOT, shared_data
+from conftest import EXAMPLES, ArraySource, frontend, rune_cli, wav
 from rune.blocks.harness import BlockInstance
-from rune.blocks.python_modules import load_module
 from rune.blocks.registry import resolve
 from rune.compiler.build import build
 from rune.diagnostics import RuneError
-from rune.runtime import Runtime, Source
+from rune.runtime import Runtime
 from rune.tensors import ElementType, TensorType
 
 FRAMES = 49
-
-
-def frontend():
-    block = resolve("fft", Path("."))
-    return load_module(block.manifest.folder.parent / "lib" / "audio_frontend" / "frontend.py", ["audio_frontend"])
-
-
-def wav(name: str) -> np.ndarray:
-    from scipy.io import wavfile
-
-    return wavfile.read(shared_data() / "audio" / f"{name}_1000ms.wav")[1]
 
 
 def long_signal() -> np.ndarray:
@@ -75,14 +61,6 @@ class Expected:
         recent = self.tflm[max(0, have - self.frames):have]
         rows[self.frames - len(recent):] = recent
         return rows.reshape(-1)
-
-
-class ArraySource(Source):
-    def __init__(self):
-        self.array = None
-
-    def read(self, spec):
-        return self.array
 
 
 def streaming_runefile(chunk: int, frames: int, fft_args: dict | None = None) -> str:
@@ -130,10 +108,6 @@ class ReferenceStream:
     def run(self, pcm):
         rows = self.fft.reference([pcm], self.fft_state)[0]
         return self.noise.reference([rows], self.noise_state)[0]
-
-
-def share(a, b) -> float:
-    return float(np.mean(np.asarray(a).reshape(-1) == np.asarray(b).reshape(-1)))
 
 
 def test_streaming_blocks_declare_what_they_keep():
@@ -299,11 +273,6 @@ def test_streams_that_cannot_work_are_build_errors(name, tmp_path):
 
 
 # -- examples/micro_speech_streaming ---------------------------------------------------------
-
-def rune_cli(*args):
-    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=600)
-
 
 @pytest.fixture(scope="module")
 def streaming_example(tmp_path_factory) -> dict[str, Path]:

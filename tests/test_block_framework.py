@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import rune_cli
 from rune.blocks.conformance import check_block
 from rune.blocks.manifest import load_manifest
 from rune.blocks.registry import BlockNotFound, resolve
@@ -42,11 +43,6 @@ def test_an_unknown_block_behind_a_ref_is_reported_by_name():
 
 # -- a user's block ----------------------------------------------------------------------------
 
-def rune(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
-
-
 RUNEFILE = """
 version: 1
 pipeline:
@@ -77,11 +73,11 @@ def test_allocating_is_a_compile_error_at_the_blocks_line(tmp_path):
     block = user_block(tmp_path, """    float *copy = malloc(in->count * sizeof *copy);
     for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
     free(copy);""", includes="#include <stdlib.h>\n")
-    built = rune("build", ".", cwd=tmp_path)
+    built = rune_cli("build", ".", cwd=tmp_path)
     assert built.returncode == 2 and "Traceback" not in built.stderr
     assert "scale/scale.c:8:19: error: 'malloc' is unavailable: a block never allocates" in built.stderr
     assert "scale/scale.c:10:5: error: 'free' is unavailable" in built.stderr
-    checked = rune("proc-block", "test", block, "--input", "f32[1,4]", cwd=tmp_path)
+    checked = rune_cli("proc-block", "test", block, "--input", "f32[1,4]", cwd=tmp_path)
     message = checked.stderr.replace("\u2018", "'").replace("\u2019", "'")  # gcc's quotes follow the locale
     assert checked.returncode == 2 and "scale.c:8:" in message
     assert "'malloc' is unavailable: a block never allocates" in message
@@ -93,14 +89,14 @@ def test_the_c_library_headers_still_work_around_the_allocation_ban(tmp_path):
     memcpy(t, x, sizeof t);
     for (uint32_t i = 0; i < in->count; i++) y[i] = expf(0.0f) * (float)abs(-1) * t[i % 4] * args->gain;""",
                includes="#include <math.h>\n#include <stdlib.h>\n#include <string.h>\n")
-    built = rune("build", ".", cwd=tmp_path)
+    built = rune_cli("build", ".", cwd=tmp_path)
     assert built.returncode == 0, built.stderr
 
 
 def test_operating_system_calls_fail_the_build_with_a_message(tmp_path):
     user_block(tmp_path, """    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
     printf("%f", (double)y[0]);""", includes="#include <stdio.h>\n")
-    built = rune("build", ".", cwd=tmp_path)
+    built = rune_cli("build", ".", cwd=tmp_path)
     assert built.returncode == 2 and "the rune's code is not self-contained" in built.stderr
     assert "fd_write" in built.stderr and "needs an operating system (printf" in built.stderr
 
@@ -124,11 +120,11 @@ def test_the_scaffolded_tests_make_the_conformance_check(tmp_path):
 def test_a_write_out_of_bounds_is_reported_not_fatal(tmp_path):
     block = user_block(tmp_path, """    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
     y[in->count] = 1.0f;  /* one past the end */""")
-    checked = rune("proc-block", "test", block, "--input", "f32[1,10]", cwd=tmp_path)
+    checked = rune_cli("proc-block", "test", block, "--input", "f32[1,10]", cwd=tmp_path)
     assert checked.returncode == 1, checked.stderr[-2000:]
     assert "AddressSanitizer: heap-buffer-overflow" in checked.stderr and "scale/scale.c:8 in scale_run" in checked.stderr
     assert "free(): invalid pointer" not in checked.stderr and "Shadow bytes" not in checked.stderr
-    unsanitized = rune("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
+    unsanitized = rune_cli("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
     assert unsanitized.returncode == 1
     assert "block 'scale' wrote past the end of output 0 (40 bytes)" in unsanitized.stderr
 
@@ -136,7 +132,7 @@ def test_a_write_out_of_bounds_is_reported_not_fatal(tmp_path):
 def test_writing_into_an_input_is_reported(tmp_path):
     block = user_block(tmp_path, """    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
     ((float *)in->data)[0] = 0.0f;""")
-    checked = rune("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
+    checked = rune_cli("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", cwd=tmp_path)
     assert checked.returncode == 1 and "wrote into input 0 (40 bytes); inputs must not be written" in checked.stderr
 
 
@@ -145,7 +141,7 @@ def test_an_output_left_unwritten_is_caught(tmp_path):
     bytes before every run, so a block that skips the elements that would be zero is wrong."""
     block = user_block(tmp_path, "    for (uint32_t i = 0; i < in->count; i++) if (x[i] != 0.0f) y[i] = x[i] * args->gain;")
     for sanitizers in ([], ["--no-sanitizers"]):
-        checked = rune("proc-block", "test", block, "--input", "f32[1,10]", *sanitizers, cwd=tmp_path)
+        checked = rune_cli("proc-block", "test", block, "--input", "f32[1,10]", *sanitizers, cwd=tmp_path)
         assert checked.returncode == 1, checked.stderr[-2000:]
         assert "elements differ" in checked.stderr and "guard bytes, 0xa5: not written?" in checked.stderr
 
@@ -210,7 +206,7 @@ def test_a_block_that_keeps_its_state_in_scratch_is_refused(keep, tmp_path):
     kept in ctx->scratch (zeroed at init, as if it were state), it must fail."""
     block = running_total(tmp_path, keep)
     for sanitizers in ([], ["--no-sanitizers"]):
-        checked = rune("proc-block", "test", block, "--input", "f32[2,3]", "--examples", "20", *sanitizers,
+        checked = rune_cli("proc-block", "test", block, "--input", "f32[2,3]", "--examples", "20", *sanitizers,
                        cwd=tmp_path)
         if keep == "state":
             assert checked.returncode == 0, checked.stderr[-2000:]
@@ -238,16 +234,16 @@ def test_a_missing_run_function_is_named_with_the_blocks_file(tmp_path):
     block = user_block(tmp_path, "    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;")
     source = block / "scale.c"
     source.write_text(source.read_text().replace("scale_run(", "scale_rnu("))
-    for result in (rune("build", ".", cwd=tmp_path),
-                   rune("proc-block", "test", block, "--input", "f32[1,4]", cwd=tmp_path),
-                   rune("proc-block", "test", block, "--input", "f32[1,4]", "--no-sanitizers", cwd=tmp_path)):
+    for result in (rune_cli("build", ".", cwd=tmp_path),
+                   rune_cli("proc-block", "test", block, "--input", "f32[1,4]", cwd=tmp_path),
+                   rune_cli("proc-block", "test", block, "--input", "f32[1,4]", "--no-sanitizers", cwd=tmp_path)):
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert ("scale/scale.c:3:9: error: block 'scale' must define scale_run (the pipeline calls it); "
                 "its C defines scale_rnu") in result.stderr
         assert "int32_t scale_run(const scale_args *args, const rune_block_ctx *ctx)" in result.stderr
         assert "wasm-ld" not in result.stderr and "<generated>" not in result.stderr
     source.write_text('#include "scale_args.h"\n')
-    built = rune("build", ".", cwd=tmp_path)
+    built = rune_cli("build", ".", cwd=tmp_path)
     assert built.returncode == 2
     assert "scale/scale.c: error: block 'scale' must define scale_run (the pipeline calls it), and its C does not" \
         in built.stderr
@@ -256,6 +252,6 @@ def test_a_missing_run_function_is_named_with_the_blocks_file(tmp_path):
 def test_a_missing_init_function_is_named(tmp_path):
     block = user_block(tmp_path, "    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;")
     (block / "block.yaml").write_text((block / "block.yaml").read_text() + "init: true\n")
-    built = rune("build", ".", cwd=tmp_path)
+    built = rune_cli("build", ".", cwd=tmp_path)
     assert built.returncode == 2
     assert "must define scale_init (its manifest says init: true)" in built.stderr

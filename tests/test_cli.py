@@ -4,27 +4,21 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, shared_data
-
-
-def rune(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
+from conftest import EXAMPLES, ROOT, rune_cli, shared_data
 
 
 def test_version_and_help():
-    assert rune("--version").stdout.startswith("rune, version ")
-    help_text = rune("--help").stdout
+    assert rune_cli("--version").stdout.startswith("rune, version ")
+    help_text = rune_cli("--help").stdout
     for command in ("build", "run", "inspect", "graph", "model-info", "proc-block"):
         assert command in help_text
 
 
 def test_build_prints_the_rune_path_on_stdout(tmp_path):
-    result = rune("build", EXAMPLES / "sine", "-o", tmp_path / "s.rune")
+    result = rune_cli("build", EXAMPLES / "sine", "-o", tmp_path / "s.rune")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == str(tmp_path / "s.rune")
     assert "memory:" in result.stderr and "wrote" in result.stderr
@@ -35,7 +29,7 @@ def test_user_errors_exit_2_without_traceback(tmp_path):
     bad.write_text("version: 1\npipeline:\n  a: {capability: NOPE}\n")
     for args in (["build", bad], ["build", tmp_path / "missing"], ["inspect", bad],
                  ["model-info", bad], ["run", bad], ["graph", bad]):
-        result = rune(*args)
+        result = rune_cli(*args)
         assert result.returncode == 2, (args, result.stderr)
         assert "Traceback" not in result.stderr and "error" in result.stderr
 
@@ -43,26 +37,26 @@ def test_user_errors_exit_2_without_traceback(tmp_path):
 def test_build_error_names_file_line_and_column(tmp_path):
     bad = tmp_path / "Runefile.yml"
     bad.write_text("version: 1\npipeline:\n  a: {capability: NOPE}\n")
-    result = rune("build", "Runefile.yml", cwd=tmp_path)
+    result = rune_cli("build", "Runefile.yml", cwd=tmp_path)
     assert "Runefile.yml:3:19: error: stage 'a': unknown capability 'NOPE'" in result.stderr
 
 
 @pytest.mark.parametrize("name", ["../../escape", 'a"b*/', "9lives", "", "x" * 65])
 def test_build_refuses_names_that_are_not_safe_file_and_c_names(name, tmp_path):
-    result = rune("build", EXAMPLES / "sine", "--name", name, cwd=tmp_path)
+    result = rune_cli("build", EXAMPLES / "sine", "--name", name, cwd=tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "is not a valid rune name" in result.stderr and "hint: use letters, digits" in result.stderr
     assert not (ROOT / "escape.rune").exists()
 
 
 def test_build_takes_a_valid_name_and_makes_one_from_the_folder(tmp_path):
-    assert rune("build", EXAMPLES / "sine", "--name", "Sine-2_b", "-o", tmp_path / "s.rune").returncode == 0
-    assert json.loads(rune("inspect", tmp_path / "s.rune", "--json").stdout)["manifest"]["name"] == "Sine-2_b"
+    assert rune_cli("build", EXAMPLES / "sine", "--name", "Sine-2_b", "-o", tmp_path / "s.rune").returncode == 0
+    assert json.loads(rune_cli("inspect", tmp_path / "s.rune", "--json").stdout)["manifest"]["name"] == "Sine-2_b"
     folder = tmp_path / "2 weird.names"
     folder.mkdir()
     (folder / "Runefile.yml").write_text((EXAMPLES / "sine" / "Runefile.yml").read_text()
                                          .replace("./sine.tflite", str(EXAMPLES / "sine" / "sine.tflite")))
-    result = rune("build", folder)
+    result = rune_cli("build", folder)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().endswith("rune_2_weird_names.rune")
 
@@ -71,19 +65,19 @@ def test_the_example_commands_name_recordings_in_the_repository():
     """README's commands and `rune run --help` are there to be copied: the WAV files they feed exist."""
     import re
 
-    for text in ((ROOT / "README.md").read_text(), rune("run", "--help").stdout):
+    for text in ((ROOT / "README.md").read_text(), rune_cli("run", "--help").stdout):
         recordings = re.findall(r"--sound (\S+\.wav)", text)
         assert recordings and all((ROOT / path).is_file() for path in recordings), recordings
 
 
 def test_inspect(built_examples):
-    result = rune("inspect", built_examples["micro_speech"])
+    result = rune_cli("inspect", built_examples["micro_speech"])
     assert result.returncode == 0
     assert "audio SOUND i16[16000]" in result.stdout and "channel 0: label -> serial" in result.stdout
 
 
 def test_model_info_json():
-    result = rune("model-info", shared_data() / "models" / "micro_speech_quantized.tflite", "--json")
+    result = rune_cli("model-info", shared_data() / "models" / "micro_speech_quantized.tflite", "--json")
     info = json.loads(result.stdout)
     assert info["inputs"][0]["type"] == "i8" and info["inputs"][0]["dimensions"] == [1, 1960]
     assert {op["name"] for op in info["operators"]} == {"DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX"}
@@ -93,7 +87,7 @@ def test_model_info_json():
 @pytest.mark.parametrize("source", ["folder", "rune"])
 def test_graph_dot(source, built_examples):
     target = EXAMPLES / "micro_speech" if source == "folder" else built_examples["micro_speech"]
-    dot = rune("graph", target).stdout
+    dot = rune_cli("graph", target).stdout
     assert dot.startswith('digraph "micro_speech"')
     assert '"fft" -> "features" [label="u32[49, 40]"]' in dot
     assert 'fillcolor="#fde3c2"' in dot  # the model is coloured as a model
@@ -102,27 +96,27 @@ def test_graph_dot(source, built_examples):
 def test_graph_svg_and_png(tmp_path):
     if subprocess.run(["which", "dot"], capture_output=True).returncode != 0:
         pytest.skip("Graphviz's dot is not installed (make test installs it)")
-    assert rune("graph", EXAMPLES / "sine", "-o", tmp_path / "g.svg").returncode == 0
+    assert rune_cli("graph", EXAMPLES / "sine", "-o", tmp_path / "g.svg").returncode == 0
     assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
-    assert rune("graph", EXAMPLES / "sine", "--format", "png", "-o", tmp_path / "g.png").returncode == 0
+    assert rune_cli("graph", EXAMPLES / "sine", "--format", "png", "-o", tmp_path / "g.png").returncode == 0
     assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_proc_block_list_and_show():
-    listing = rune("proc-block", "list").stdout
+    listing = rune_cli("proc-block", "list").stdout
     assert "most_confident_indices" in listing and "noise_filtering" in listing
-    shown = rune("proc-block", "show", "label").stdout
+    shown = rune_cli("proc-block", "show", "label").stdout
     assert "labels: str_list (required) (also: wordlist)" in shown
-    unknown = rune("proc-block", "show", "lable")
+    unknown = rune_cli("proc-block", "show", "lable")
     assert unknown.returncode == 2 and "did you mean 'label'?" in unknown.stderr
 
 
 def test_a_new_block_builds_runs_and_checks(tmp_path):
-    created = rune("proc-block", "new", "scale", "--dir", tmp_path)
+    created = rune_cli("proc-block", "new", "scale", "--dir", tmp_path)
     assert created.returncode == 0, created.stderr
     block = tmp_path / "scale"
     assert sorted(p.name for p in block.iterdir()) == ["block.yaml", "reference.py", "scale.c", "test_scale.py"]
-    checked = rune("proc-block", "test", block, "--input", "f32[1,10]", "--arg", "gain=2.5", "--examples", "50")
+    checked = rune_cli("proc-block", "test", block, "--input", "f32[1,10]", "--arg", "gain=2.5", "--examples", "50")
     assert checked.returncode == 0 and checked.stdout.strip() == "ok", checked.stderr
     (tmp_path / "Runefile.yml").write_text("""
 version: 1
@@ -131,8 +125,8 @@ pipeline:
   scaled: {proc-block: ./scale, inputs: [rand], args: {gain: 2}}
   serial: {out: SERIAL, inputs: [rand, scaled]}
 """)
-    assert rune("build", tmp_path).returncode == 0
-    lines = [json.loads(line) for line in rune("run", tmp_path / f"{tmp_path.name}.rune", "--random", "1", "--json")
+    assert rune_cli("build", tmp_path).returncode == 0
+    lines = [json.loads(line) for line in rune_cli("run", tmp_path / f"{tmp_path.name}.rune", "--random", "1", "--json")
              .stdout.splitlines()]
     import numpy as np
 
@@ -141,10 +135,10 @@ pipeline:
     # A wrong C implementation is caught.
     source = block / "scale.c"
     source.write_text(source.read_text().replace("x[i] * args->gain", "x[i] * args->gain + 1e-6f"))
-    wrong = rune("proc-block", "test", block, "--input", "f32[1,10]", "--examples", "20", "--no-sanitizers")
+    wrong = rune_cli("proc-block", "test", block, "--input", "f32[1,10]", "--examples", "20", "--no-sanitizers")
     assert wrong.returncode == 1 and "elements differ" in wrong.stderr
 
 
 def test_new_block_name_rules(tmp_path):
-    bad = rune("proc-block", "new", "Bad-Name", "--dir", tmp_path)
+    bad = rune_cli("proc-block", "new", "Bad-Name", "--dir", tmp_path)
     assert bad.returncode == 2 and "cannot be a block name" in bad.stderr
