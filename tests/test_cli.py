@@ -109,6 +109,9 @@ def test_proc_block_list_and_show():
     assert "labels: str_list (required) (also: wordlist)" in shown
     unknown = rune_cli("proc-block", "show", "lable")
     assert unknown.returncode == 2 and "did you mean 'label'?" in unknown.stderr
+    for name in ("fft", "noise_filtering"):  # descriptions folded with '>' leave no blank lines
+        lines = rune_cli("proc-block", "show", name).stdout.splitlines()
+        assert lines[1] == "" and "" not in lines[2:], lines
 
 
 def test_a_new_block_builds_runs_and_checks(tmp_path):

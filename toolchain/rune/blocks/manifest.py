@@ -259,7 +259,7 @@ def _build(data, folder: Path, builtin: bool, display: str) -> BlockManifest:
     args = {}
     for name, spec in (data.get("args") or {}).items():
         args[str(name)] = ArgSpec(
-            name=str(name), type=spec["type"], description=str(spec.get("description", "")),
+            name=str(name), type=spec["type"], description=str(spec.get("description", "")).strip(),
             default=_plain(spec.get("default")), required=bool(spec.get("required", False)),
             values=[str(v) for v in spec.get("values", [])], enum=spec.get("enum"),
             aliases=[str(a).replace("-", "_") for a in spec.get("aliases", [])],
@@ -276,8 +276,10 @@ def _build(data, folder: Path, builtin: bool, display: str) -> BlockManifest:
         description=str(data["description"]).strip(),
         folder=folder,
         sources=sorted(folder.glob("*.c")),
-        inputs=[InputSpec(str(i["name"]), types_of(i["types"]), str(i.get("description", ""))) for i in data["inputs"]],
-        outputs=[OutputSpec(str(o["name"]), str(o["type"]), _plain(o["shape"]), str(o.get("description", "")),
+        # descriptions folded with '>' end with a newline
+        inputs=[InputSpec(str(i["name"]), types_of(i["types"]), str(i.get("description", "")).strip())
+                for i in data["inputs"]],
+        outputs=[OutputSpec(str(o["name"]), str(o["type"]), _plain(o["shape"]), str(o.get("description", "")).strip(),
                             _plain(o.get("attributes") or {}))
                  for o in data["outputs"]],
         args=args,
