@@ -6,6 +6,8 @@
  * (rune_sensor_read in rune_config.h): it fills the capability's bytes from its sensor and
  * returns NULL, or why it could not. Every wait is bounded, so that a sensor that does not
  * answer is an error line ({"error":"capability",...}), never a hang. No driver allocates.
+ * Called with `out` NULL, a driver stops whatever it runs in the background (capabilities.c
+ * does so before the serial link receives data) and returns NULL.
  */
 #ifndef RUNE_SENSOR_H
 #define RUNE_SENSOR_H
@@ -23,22 +25,12 @@ static inline uint64_t sensor_deadline(uint32_t ms) {
 
 static inline int sensor_expired(uint64_t deadline) { return board_cycles() > deadline; }
 
-/* `prefix` followed by `value` as two hex digits, in `buffer` (for messages that quote what a
-   sensor answered). */
-static inline const char *sensor_message_hex(char *buffer, uint32_t size, const char *prefix, uint8_t value,
-                                             const char *suffix) {
-    static const char digits[] = "0123456789abcdef";
-    uint32_t n = 0;
-    while (*prefix && n + 1 < size) buffer[n++] = *prefix++;
-    if (n + 5 < size) {
-        buffer[n++] = '0';
-        buffer[n++] = 'x';
-        buffer[n++] = digits[value >> 4];
-        buffer[n++] = digits[value & 15u];
-    }
-    while (*suffix && n + 1 < size) buffer[n++] = *suffix++;
-    buffer[n] = 0;
-    return buffer;
-}
+/* Between seeing that a DMA or an interrupt has written memory (its flag, a count) and reading
+   that memory, so that neither the compiler nor the core reads it early. */
+#if defined(__arm__)
+#define SENSOR_BARRIER() __asm__ volatile("dmb" ::: "memory")
+#else /* natively, in the tests */
+#define SENSOR_BARRIER() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
 
 #endif
