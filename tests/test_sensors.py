@@ -1,11 +1,15 @@
 """Boards' sensors as data: which capabilities a firmware reads from the board's own sensors and
 which the host feeds, how `rune flash` chooses, and what the generated project holds (only the
 drivers it uses). The drivers' arithmetic is in test_pdm_decimator.py; the firmware builds in
-hil_tests/test_sensor_firmware.py."""
+hil_tests/test_sensor_firmware.py. The microphone driver's capture and the runtime's retry
+back-off run natively here, against simulated hardware (mp45dt02_harness.c,
+capabilities_harness.c)."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 
@@ -172,3 +176,108 @@ def test_rune_flash_reads_the_microphone_unless_given_a_recording(built_examples
     result = rune("flash", built_examples["micro_speech"], "--board", "stm32f4", "--dry-run",
                   "--project-dir", tmp_path / "emulated", "--sensors")
     assert result.returncode == 2 and "has no sensor driver for this rune's capabilities (SOUND)" in result.stderr
+
+
+RUNTIME = ROOT / "firmware_templates" / "runtime"
+
+
+def compile_native(tmp_path_factory, name: str, sources: list, *flags: str):
+    if not shutil.which("gcc"):
+        pytest.skip("needs gcc")
+    binary = tmp_path_factory.mktemp(name) / name
+    subprocess.run(["gcc", "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-fsanitize=address,undefined",
+                    "-fno-sanitize-recover=all", *flags, *map(str, sources), "-o", str(binary)],
+                   check=True, capture_output=True, text=True)
+    return binary
+
+
+@pytest.fixture(scope="module")
+def microphone(tmp_path_factory):
+    """The MP45DT02 driver natively, against simulated registers, DMA and interrupt
+    (tests/mp45dt02_harness.c): -no-pie, so that its buffer's address fits the DMA's 32 bits."""
+    sensors = RUNTIME / "sensors"
+    binary = compile_native(tmp_path_factory, "mp45dt02_harness",
+                            [ROOT / "tests" / "mp45dt02_harness.c", sensors / "mp45dt02.c",
+                             sensors / "pdm_decimator.c", sensors / "i2s_clock.c"],
+                            "-no-pie", f"-I{ROOT / 'tests' / 'mp45dt02_sim'}", f"-I{RUNTIME}", f"-I{sensors}")
+
+    def run(hz: int, *operations: str) -> list[dict]:
+        result = subprocess.run([str(binary), str(hz), *operations], capture_output=True, text=True, check=True,
+                                timeout=120)
+        return [json.loads(line) for line in result.stdout.splitlines()]
+
+    return run
+
+
+@pytest.mark.parametrize("hz, bit_hz", [(16000, 1_024_000), (12000, 1_152_000), (8000, 1_024_000)])
+def test_the_microphone_records_continuously_across_reads(microphone, hz, bit_hz):
+    """examples/micro_speech_streaming reads 20 ms at a time: each read continues the previous
+    one, whatever the rune does in between (here 15 ms), and only the first 50 ms are dropped."""
+    count = hz // 50
+    reads = microphone(hz, *[op for _ in range(12) for op in (f"read:{count}", "wait:15")], f"read:{hz}")
+    assert all(r["error"] is None and r["capture"] == 1 and r["bit_hz"] == bit_hz for r in reads)
+    assert [r["offset"] for r in reads] == [hz // 20 + i * count for i in range(13)]  # a second read: longer than the ring
+
+
+def test_sound_lost_between_reads_is_an_error_and_the_next_read_starts_again(microphone):
+    """The ring holds 256 ms at 16 kHz: a rune away for 300 ms still gets the samples that follow
+    its last read, as long as there are any; then the read that needs what was lost fails, and
+    the next one starts the capture again (dropping 50 ms again)."""
+    reads = microphone(16000, "read:320", "wait:300", *["read:320"] * 14)
+    assert all(r["error"] is None and r["capture"] == 1 for r in reads[:13])
+    assert [r["offset"] for r in reads[:13]] == [800 + 320 * i for i in range(13)]  # 4096 samples: 12.8 reads
+    assert reads[13]["error"] == ("MP45DT02: sound was lost: the rune fell more than 256 ms behind the microphone "
+                                  "(all the driver holds at this rate); the next read records afresh")
+    assert reads[14] == {"error": None, "capture": 2, "offset": 800, "bit_hz": 1_024_000}
+
+
+@pytest.mark.parametrize("operation, message", [
+    ("late", "MP45DT02: the decimation did not keep up with the microphone"),
+    ("overrun", "MP45DT02: I2S2 overran (DMA too slow)"),
+    ("stuck", "MP45DT02: its data line (PC3) stays at 0 or 1: no microphone answers"),
+])
+def test_a_capture_that_fails_says_why_and_starts_again(microphone, operation, message):
+    reads = microphone(12000, "read:100", operation, "wait:30", "read:400", "read:100")
+    assert reads[0]["error"] is None and reads[1]["error"] == message
+    if operation != "stuck":
+        assert reads[2] == {"error": None, "capture": 2, "offset": 600, "bit_hz": 1_152_000}
+
+
+def test_a_microphone_that_never_answers_is_an_error(microphone):
+    assert microphone(8000, "stuck", "read:10")[0]["error"] == \
+        "MP45DT02: its data line (PC3) stays at 0 or 1: no microphone answers"
+
+
+def test_the_microphone_stops_when_told_and_starts_again_at_the_next_read(microphone):
+    reads = microphone(16000, "read:320", "stop", "read:320")
+    assert reads[1] == {"stopped": True}
+    assert reads[2] == {"error": None, "capture": 2, "offset": 800, "bit_hz": 1_024_000}
+
+
+def capability_fills(tmp_path_factory, watchdog_ms: int, failures: int, *fills) -> list[dict]:
+    binary = compile_native(tmp_path_factory, f"capabilities_{watchdog_ms}",
+                            [ROOT / "tests" / "capabilities_harness.c", RUNTIME / "capabilities.c"],
+                            f"-DWATCHDOG_MS={watchdog_ms}", f"-I{RUNTIME}")
+    result = subprocess.run([str(binary), str(failures), *map(str, fills)], capture_output=True, text=True,
+                            check=True)
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_a_failed_sensor_is_asked_again_only_a_second_later(tmp_path_factory):
+    """capabilities.c: after a failure the sensor is read again a second after it failed (not a
+    flood of error lines), half the watchdog's time if that is shorter; after a success, at once."""
+    # (capability, µs the rune computes before the fill): sensor, sensor, sensor, host, sensor
+    fills = capability_fills(tmp_path_factory, 60_000, 2, 0, 0, 0, 100, 0, 100, 1, 0, 0, 5)
+    assert [f["failed"] for f in fills] == [1, 1, 0, 0, 0]
+    first, second, third = (f["sensor_read_at_us"] for f in fills[:3])
+    assert 1_000_000 <= second - first < 1_000_100 and 1_000_000 <= third - second < 1_000_100
+    assert fills[3]["sensor_read_at_us"] == -1 and fills[4]["sensor_read_at_us"] - third < 100
+    short = capability_fills(tmp_path_factory, 600, 1, 0, 0, 0, 0)
+    assert 300_000 <= short[1]["sensor_read_at_us"] - short[0]["sensor_read_at_us"] < 300_100
+
+
+def test_sensors_stop_before_the_host_sends(tmp_path_factory):
+    """The console is polled: the microphone's interrupt would make it lose bytes, so every
+    sensor is told to stop before a capability comes over the serial link."""
+    fills = capability_fills(tmp_path_factory, 60_000, 0, 0, 0, 1, 0, 1, 0)
+    assert [f["sensor_stopped"] for f in fills] == [0, 1, 2]

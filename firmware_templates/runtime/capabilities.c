@@ -71,6 +71,14 @@ static int read_sensor(uint32_t index, const rune_capability_config *c, uint8_t 
     return problem ? 1 : 0;
 }
 
+/* The serial link's console is polled: a sensor capturing in the background (the microphone's
+   interrupt) would make it lose bytes. Stopped before the host sends; its next read restarts it. */
+static void quiet_sensors(void) {
+    for (uint32_t i = 0; i < RUNE.capability_count; i++)
+        if (RUNE.capabilities[i].source == CAPABILITY_SENSOR && RUNE.capabilities[i].sensor)
+            RUNE.capabilities[i].sensor(&RUNE.capabilities[i], 0);
+}
+
 int capability_fill(uint32_t index, uint8_t *destination, uint32_t bytes) {
     problem = 0;
     if (index >= RUNE.capability_count || bytes != RUNE.capabilities[index].bytes) return 1;
@@ -80,5 +88,6 @@ int capability_fill(uint32_t index, uint8_t *destination, uint32_t bytes) {
         return 0;
     }
     if (c->source == CAPABILITY_SENSOR && c->sensor) return read_sensor(index, c, destination);
+    quiet_sensors();
     return link_request_capability(index, destination, bytes) == 0 ? 0 : 1;
 }

@@ -14,7 +14,8 @@ enum { CAPABILITY_FROM_HOST = 0, CAPABILITY_RANDOM = 1, CAPABILITY_SENSOR = 2 };
 typedef struct rune_capability_config rune_capability_config;
 
 /* A sensor driver (sensors/<driver>.c): fills `out` (the capability's bytes, not necessarily
-   aligned) from a sensor on the board; NULL, or why it could not (valid until its next call). */
+   aligned) from a sensor on the board; NULL, or why it could not (valid until its next call).
+   With `out` NULL it stops what it runs in the background (sensors/sensor.h). */
 typedef const char *(*rune_sensor_read)(const rune_capability_config *c, uint8_t *out);
 
 struct rune_capability_config {
