@@ -19,7 +19,7 @@ from conftest import EXAMPLES, ROOT
 from rune.boards import find_board, load_board
 from rune.diagnostics import RuneError
 from rune.firmware.project import generate_project
-from rune.firmware.sensors import choose_sensors, describe, driver_sources
+from rune.firmware.sensors import choose_sensors, describe, driver_sources, unfed
 from rune.runtime.sources import CapabilitySpec
 
 TWO_SENSORS = """version: 1
@@ -94,10 +94,29 @@ def test_sensors_feed_what_no_file_feeds(two_sensors):
     assert choose_sensors(disco, capabilities, set(), use=False) == {}
     assert choose_sensors(find_board("netduinoplus2"), capabilities, set()) == {}
     assert choose_sensors(find_board("nano33ble"), capabilities, set()) == {}  # no drivers
-    lines = describe(disco, capabilities, choose_sensors(disco, capabilities, {0}))
+    lines = describe(disco, capabilities, choose_sensors(disco, capabilities, {0}), {0})
     assert lines == ["capability 'audio' (SOUND): from the host, over the serial link",
                      "capability 'motion' (ACCEL): from the board's LIS3DSH (driver lis3dsh)"]
-    assert describe(find_board("netduinoplus2"), capabilities, {}) == []
+    assert describe(find_board("netduinoplus2"), capabilities, {}, set()) == []
+
+
+def test_a_capability_with_neither_a_sensor_nor_a_file_is_an_error_before_anything_is_built(two_sensors):
+    disco, capabilities = find_board("disco_f407vg"), specs(two_sensors)
+    assert describe(disco, capabilities, {}, {1}) == [
+        "capability 'audio' (SOUND): from the host, over the serial link, once a file is given (--sound FILE.wav)",
+        "capability 'motion' (ACCEL): from the host, over the serial link"]
+    unfed(capabilities, choose_sensors(disco, capabilities, set()), set())  # the sensors feed both
+    with pytest.raises(RuneError, match=r"capability 'audio' \(SOUND\) has no data: no sensor of the board feeds it "
+                                        "and no file was given for it") as error:
+        unfed(capabilities, {}, {1})
+    assert "give it one: --sound FILE.wav" in str(error.value) and "motion" not in str(error.value)
+
+
+def test_rune_flash_without_data_for_a_capability_fails_at_once(built_examples):
+    result = rune("flash", built_examples["micro_speech"], "--board", "stm32f4", "--count", "1")
+    assert result.returncode == 2, result.stderr
+    assert "capability 'audio' (SOUND) has no data" in result.stderr and "--sound FILE.wav" in result.stderr
+    assert "generating the firmware project" not in result.stderr
 
 
 def test_asking_for_sensors_that_cannot_be_had_is_an_error(two_sensors):
@@ -108,6 +127,23 @@ def test_asking_for_sensors_that_cannot_be_had_is_an_error(two_sensors):
     with pytest.raises(RuneError, match="the board 'netduinoplus2' has no sensor driver for this rune's capabilities "
                                         r"\(ACCEL, SOUND\)"):
         choose_sensors(find_board("netduinoplus2"), capabilities, set(), use=True)
+
+
+def test_a_source_that_names_a_sensor_the_board_lacks_is_an_error_with_sensors(tmp_path):
+    from rune.compiler.build import build
+    from rune.container.rune_file import RuneFile
+
+    (tmp_path / "Runefile.yml").write_text(TWO_SENSORS.replace("HZ", "16000").replace("samples: 32", "samples: 32, "
+                                                                                       "source: 2"))
+    capabilities = specs(RuneFile.load(build(tmp_path, tmp_path / "r.rune").path))
+    disco = find_board("disco_f407vg")
+    with pytest.raises(RuneError) as error:
+        choose_sensors(disco, capabilities, set(), use=True)
+    assert "capability 'motion' asks for ACCEL sensor 2 (source: 2), but the board 'disco_f407vg' has 1 ACCEL " \
+           "sensor with a driver (source 0)" in str(error.value)
+    assert "no sensor driver" not in str(error.value)
+    assert set(choose_sensors(disco, capabilities, set())) == {0}  # by default, the host feeds it
+    assert set(choose_sensors(disco, capabilities, {1}, use=True)) == {0}  # a file feeds it: its source is moot
 
 
 def test_a_rate_the_microphone_driver_cannot_record_is_an_error(tmp_path):

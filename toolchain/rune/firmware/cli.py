@@ -31,12 +31,14 @@ def _rune_for(path: Path, log):
 @click.option("--dry-run", is_flag=True, help="Only write the PlatformIO project (to open in an IDE).")
 @click.option("--engine", type=click.Choice(["aot", "wasm3"]),
               help="What runs the rune's module: aot (translated to C ahead of time: fast and small) or wasm3 "
-                   "(the interpreter). Default: the board's (aot on every board: docs/firmware.md).")
+                   "(the interpreter). Default: the board's default_engine (boards/<id>.yaml; docs/firmware.md "
+                   "explains the choice).")
 @capability_source_options
 @click.option("--sensors/--no-sensors", "use_sensors", default=None,
               help="Whether capabilities read the board's own sensors (rune boards). Default: every capability "
-                   "no file is given for reads the board's sensor of its kind, if it has one; --no-sensors: the host "
-                   "feeds everything.")
+                   "no file is given for reads the board's sensor of its kind, if it has one. --sensors: the same, "
+                   "but it is an error to give a file for a capability a sensor would feed, or for the board to have "
+                   "no sensor for any of the rune's capabilities. --no-sensors: the host feeds everything.")
 @click.option("--count", type=click.IntRange(min=1), help="Stop after this many inferences (default: until Ctrl-C).")
 @click.option("--json", "as_json", is_flag=True, help="Print outputs as SERIAL JSON lines (as rune run --json).")
 @click.option("--timeout", type=click.FloatRange(min=1), default=120, show_default=True,
@@ -65,7 +67,7 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
     from rune.diagnostics import RuneError, display_path
     from rune.firmware.device import build_firmware, running_on
     from rune.firmware.project import generate_project
-    from rune.firmware.sensors import choose_sensors, describe
+    from rune.firmware.sensors import choose_sensors, describe, unfed
     from rune.monitor.cli import follow
     from rune.paths import cache_dir
     from rune.runtime.outputs import score_labels
@@ -81,8 +83,10 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
     for note in notes:
         console.info(note)
     sensors = choose_sensors(target_board, capabilities, set(sources), use_sensors)
-    for line in describe(target_board, capabilities, sensors):
+    for line in describe(target_board, capabilities, sensors, set(sources)):
         console.info(line)
+    if not dry_run:  # a project alone needs no data: it is fed when it runs
+        unfed(capabilities, sensors, set(sources))
 
     if dry_run:
         folder = project_dir or Path(f"{rune.name}-{target_board.id}")

@@ -26,7 +26,8 @@ def choose_sensors(board: Board, capabilities: list[CapabilitySpec], fed_by_host
     `use` None (the default): every capability the host does not feed reads the board's sensor
     of its kind, if the board has one with a driver (a capability's `source` argument picks
     among several). False: none; the host feeds everything. True: as None, but it is an error
-    for the host to feed one of them too, or for the board to have none for this rune."""
+    for the host to feed one of them too, for a `source` to name a sensor the board does not
+    have, or for the board to have none for this rune."""
     if use is False:
         return {}
     chosen: dict[int, Sensor] = {}
@@ -34,8 +35,16 @@ def choose_sensors(board: Board, capabilities: list[CapabilitySpec], fed_by_host
     for spec in capabilities:
         if spec.kind == "RAND":
             continue
-        sensor = board.sensor_for(spec.kind, int(spec.args.get("source") or 0))
+        number = int(spec.args.get("source") or 0)
+        sensor = board.sensor_for(spec.kind, number)
         if sensor is None:
+            if use and number and spec.index not in fed_by_host:
+                have = sum(1 for s in board.sensors if s.kind == spec.kind and s.driver)
+                problems.append(Diagnostic(
+                    f"capability '{spec.stage}' asks for {spec.kind} sensor {number} (source: {number}), but the "
+                    f"board '{board.id}' has {have or 'no'} {spec.kind} sensor{'' if have == 1 else 's'} with a "
+                    f"driver" + (f" (source 0 to {have - 1})" if have > 1 else " (source 0)" if have else ""),
+                    hint=f"change its source, or feed it from the host ({_host_flag(spec)})"))
             continue
         if spec.index in fed_by_host:
             if use:
@@ -64,7 +73,23 @@ def _unsupported(sensor: Sensor, spec: CapabilitySpec) -> list[Diagnostic]:
     return []
 
 
-def describe(board: Board, capabilities: list[CapabilitySpec], sensors: dict[int, Sensor]) -> list[str]:
+def _host_flag(spec: CapabilitySpec) -> str:
+    return HOST_FLAGS.get(spec.kind, f"--capability {spec.stage}:FILE")
+
+
+def unfed(capabilities: list[CapabilitySpec], sensors: dict[int, Sensor], fed_by_host: set[int]) -> None:
+    """Raise if a capability has neither a sensor nor a file: the board would ask the host for
+    data it does not have. Checked before anything is built."""
+    problems = [Diagnostic(f"capability '{spec.stage}' ({spec.kind}) has no data: no sensor of the board feeds it "
+                           f"and no file was given for it", hint=f"give it one: {_host_flag(spec)}")
+                for spec in capabilities
+                if spec.kind != "RAND" and spec.index not in sensors and spec.index not in fed_by_host]
+    if problems:
+        raise RuneError(problems)
+
+
+def describe(board: Board, capabilities: list[CapabilitySpec], sensors: dict[int, Sensor],
+             fed_by_host: set[int]) -> list[str]:
     """One line for each capability of a board with sensors: where its data comes from."""
     if not board.sensors:
         return []
@@ -74,7 +99,8 @@ def describe(board: Board, capabilities: list[CapabilitySpec], sensors: dict[int
             continue
         sensor = sensors.get(spec.index)
         where = (f"the board's {sensor.part} (driver {sensor.driver})" if sensor
-                 else "the host, over the serial link")
+                 else "the host, over the serial link" if spec.index in fed_by_host
+                 else f"the host, over the serial link, once a file is given ({_host_flag(spec)})")
         lines.append(f"capability '{spec.stage}' ({spec.kind}): from {where}")
     return lines
 
