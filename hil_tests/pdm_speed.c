@@ -5,12 +5,9 @@
  * semihosting, then exits. */
 #include <stdint.h>
 
+#include "cortex_m.h" /* REG32, SYST_* */
 #include "pdm_decimator.h"
 
-#define REG32(address) (*(volatile uint32_t *)(address))
-#define SYST_CSR 0xE000E010u
-#define SYST_RVR 0xE000E014u
-#define SYST_CVR 0xE000E018u
 #define WORDS 512u /* one DMA half of the driver */
 
 extern uint32_t _stack_top, _data, _edata, _data_load, _bss, _ebss;
