@@ -29,9 +29,6 @@ class Sensor:
     what: str
     driver: str | None = None
 
-    def describe(self) -> str:
-        return f"{self.part} {self.what}" + ("" if self.driver else " (no driver yet)")
-
 
 def sensor_drivers_dir() -> Path:
     return firmware_templates_dir() / "runtime" / "sensors"
