@@ -288,6 +288,6 @@ const char *sensor_mp45dt02_read(const rune_capability_config *c, uint8_t *out) 
     uint32_t patience_ms = 3u * (HALF_WORDS * 16u * 1000u / (c->hz * ratio) + 1u) + 5u; /* three halves */
     const char *problem = capturing_hz == c->hz ? 0 : start(c->hz, ratio, patience_ms);
     if (!problem) problem = take(c->count, patience_ms, out);
-    if (problem) stop_capture();
+    if (problem && capturing_hz) stop_capture(); /* not if it never started: DMA1 may have no clock yet */
     return problem;
 }
