@@ -12,7 +12,7 @@
  *
  * Each read says whether it failed, and which capture (counted from 1: the DMA started again)
  * and which samples of it (the offset in the PCM that decimating that capture's whole stream
- * gives) it returned; -1 if they are no such run of samples.
+ * gives) it returned; -1 if they are not a run of that PCM.
  */
 #include <stdio.h>
 #include <stdlib.h>
