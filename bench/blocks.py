@@ -37,6 +37,9 @@ NATIVE_TARGET_FLAGS = ("-target", "x86_64-linux-gnu", "-shared", "-fPIC", "-fvis
 CASES = [  # block, args, inputs
     ("fft", {}, [("i16", (16000,))]),
     ("noise_filtering", {}, [("u32", (49, 40))]),
+    # streaming (num_frames): init once, then each call one 20 ms chunk, one new frame and feature row
+    ("fft", {"num_frames": 49}, [("i16", (320,))]),
+    ("noise_filtering", {"num_frames": 49}, [("u32", (1, 40))]),
     ("audio_float_conversion", {}, [("i16", (16000,))]),
     ("resize", {"width": 48, "height": 48}, [("u8", (1, 96, 96, 3))]),
     ("resize", {"width": 48, "height": 48, "method": "nearest"}, [("u8", (1, 96, 96, 3))]),
@@ -180,7 +183,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     optimisation = " ".join(f for f in common_flags() if f.startswith(("-O", "-f")))
     print(f"zig {zig_version()} clang {optimisation}; wasm32 MVP against x86_64-linux-gnu")
-    print(f"{'block':<24}{'input':<18}{'native':>11}{'wasmtime':>11}{'ratio':>7}{'wasm3':>11}{'ratio':>7}")
+    print(f"{'block':<28}{'input':<18}{'native':>11}{'wasmtime':>11}{'ratio':>7}{'wasm3':>11}{'ratio':>7}")
     with tempfile.TemporaryDirectory() as scratch:
         for number, (name, args, inputs) in enumerate(CASES):
             tensors = [TensorType(ElementType.parse(t), s) for t, s in inputs]
@@ -205,8 +208,9 @@ def main() -> None:
             t_wasmtime = seconds_per_call(lambda n: wt(store, n))
             t_wasm3 = seconds_per_call(lambda n: w3(n))
             shape = f"{inputs[0][0]}{list(inputs[0][1])}"
-            label = name + (" (nearest)" if args.get("method") == "nearest" else "")
-            print(f"{label:<24}{shape:<18}{duration(t_native)}{duration(t_wasmtime)}"
+            label = name + (" (nearest)" if args.get("method") == "nearest" else "") + \
+                (f" (stream {args['num_frames']})" if "num_frames" in args else "")
+            print(f"{label:<28}{shape:<18}{duration(t_native)}{duration(t_wasmtime)}"
                   f"{t_wasmtime / t_native:>7.2f}{duration(t_wasm3)}{t_wasm3 / t_native:>7.1f}")
 
 
