@@ -9,10 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import rune_cli
-from rune.blocks.conformance import check_block
+from rune.blocks.conformance import check_block, compare_outputs
+from rune.blocks.harness import BlockFailed, BlockInstance
 from rune.blocks.manifest import load_manifest
 from rune.blocks.registry import BlockNotFound, resolve
 from rune.blocks.scaffold import create_block
@@ -157,6 +159,18 @@ def test_a_string_left_unwritten_is_caught(tmp_path):
     assert not report.passed
     assert any("the block did not write element" in problem and "of output 0 (utf8)" in problem
                for problem in report.problems), report.problems
+
+
+def test_compare_outputs_is_a_sequence_of_one_run():
+    """What test files scaffolded before compare_sequence call: the same comparison, one run."""
+    instance = BlockInstance(resolve("argmax", Path(".")).manifest, {}, [TensorType(ElementType.F32, (1, 4))])
+    native, arrays = instance.native(), [np.array([[1, 3, 2, 0]], np.float32)]
+    assert compare_outputs(instance, lambda a: native.run(a, init=True), arrays) is None
+    assert "1 of 1 elements differ" in compare_outputs(instance, lambda a: [native.run(a)[0] + 1], arrays)
+
+    def refuse(a):
+        raise BlockFailed("no")
+    assert compare_outputs(instance, refuse, arrays) == "the C failed (no) where the reference did not"
 
 
 RUNNING_TOTAL = {  # a stateful block: each output is the sum of the inputs so far, times gain

@@ -138,7 +138,8 @@ def compare_sequence(instance: BlockInstance, produce, sequence: list[list[np.nd
 def compare_outputs(instance: BlockInstance, produce, arrays: list[np.ndarray], tolerance: float = 0.0) -> str | None:
     """What differs between `produce(arrays)` (a run of the C, the first after init, giving its
     outputs or raising BlockFailed) and the reference, or None: both must give identical outputs,
-    or both refuse the input. compare_sequence with a sequence of one run."""
+    or both refuse the input. compare_sequence with a sequence of one run (kept for the test files
+    that earlier versions of `rune proc-block new` wrote)."""
     def one_run(sequence):
         try:
             return [produce(sequence[0])]
