@@ -59,7 +59,7 @@ def flash_command(path, board, port, project_dir, dry_run, engine, sound, image,
     STM32F4-Discovery's microphone and accelerometer).
 
     \b
-    rune flash examples/micro_speech --board stm32f4 --sound yes.wav --count 1
+    rune flash examples/micro_speech --board stm32f4 --sound examples/micro_speech/samples/yes_1000ms.wav
     rune flash examples/sine --dry-run --project-dir sine-firmware
     """
     from rune import console

@@ -3,7 +3,7 @@
     from rune.runtime import Runtime, SoundSource
 
     with Runtime.load("micro_speech.rune") as rune:
-        rune.set_source("audio", SoundSource("yes.wav"))
+        rune.set_source("audio", SoundSource("examples/micro_speech/samples/yes_1000ms.wav"))
         for output in rune.run():
             print(output.channel, output.value)
 """
