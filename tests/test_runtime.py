@@ -496,6 +496,53 @@ def test_the_host_checks_everything_a_rune_passes(engine, body, message, tmp_pat
             runtime.run()
 
 
+HOSTILE_MODEL_CALLER = """
+(module
+  (import "rune_v1" "model_infer" (func $infer (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1 1)
+  ;; a table of {{u32 address; u32 bytes;}} at 1024: the input at 2048, the output at 2052
+  (data (i32.const 1024) "\\00\\08\\00\\00\\04\\00\\00\\00\\04\\08\\00\\00\\04\\00\\00\\00")
+  (func (export "_initialize"))
+  (func (export "rune_init") (result i32) (i32.const 0))
+  (func (export "rune_status") (result i32) (i32.const 0))
+  (func (export "rune_call") (result i32) {prepare} (call $infer {arguments}))
+)
+"""
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("prepare,arguments,message", [
+    ("", "(i32.const 0) (i32.const 1024) (i32.const 2)", None),
+    ("", "(i32.const 1) (i32.const 1024) (i32.const 2)", "asked for model 1, but its manifest declares 1"),
+    ("", "(i32.const 0) (i32.const 1024) (i32.const 3)",
+     "passed 3 tensors to model 'sine', which has 1 input(s) and 1 output(s)"),
+    ("", "(i32.const 0) (i32.const 65532) (i32.const 2)", "the memory range 65532..65548, outside its 65536"),
+    ("(i32.store (i32.const 1028) (i32.const 8))", "(i32.const 0) (i32.const 1024) (i32.const 2)",
+     "passed 8 bytes for tensor 'serving_default_dense_input:0' of model 'sine', which has 4"),
+    ("(i32.store (i32.const 1032) (i32.const 65534))", "(i32.const 0) (i32.const 1024) (i32.const 2)",
+     "the memory range 65534..65538, outside its 65536"),
+    ("(i32.store (i32.const 1024) (i32.const -4))", "(i32.const 0) (i32.const 1024) (i32.const 2)",
+     "the memory range 4294967292..4294967296, outside its 65536"),
+])
+def test_the_host_checks_the_tensors_a_rune_passes_to_a_model(engine, prepare, arguments, message, built_examples):
+    """model_infer reads a table of tensors from the rune: its count, sizes and addresses are checked
+    before the model reads or writes anything."""
+    import wasmtime
+
+    sine = RuneFile.load(built_examples["sine"])
+    module = wasmtime.wat2wasm(HOSTILE_MODEL_CALLER.format(prepare=prepare, arguments=arguments))
+    data = write_rune(module, sine.manifest, [("sine", sine.model_bytes(0), sine.plan_bytes(0))], [])
+    with Runtime.load(data, engine=engine) as runtime:
+        runtime.set_source("rand", RandomSource(1))  # (which this rune never reads)
+        if message is None:
+            assert runtime.run() == []
+            prediction = runtime.models[0].invoke([bytes(4)])[0]  # sin(0), as the model says it
+            assert prediction != bytes(4) and runtime.engine.read(2052, 4) == prediction
+        else:
+            with pytest.raises(RunError, match=re.escape(message)):
+                runtime.run()
+
+
 @pytest.mark.parametrize("engine", ENGINES)
 def test_a_rune_importing_outside_the_abi_is_refused(engine):
     wat = HOSTILE.format(body="(i32.const 0)").replace(

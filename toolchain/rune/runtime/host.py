@@ -12,7 +12,6 @@ from typing import Callable, Protocol
 
 import numpy as np
 
-from rune import abi
 from rune.runtime.errors import RunError
 from rune.runtime.outputs import Output, decode_text
 from rune.runtime.sources import NUMPY_TYPES
@@ -75,15 +74,9 @@ class Host:
     def model_infer(self, memory: Memory, model: int, buffers: int, count: int) -> int:
         try:
             call = _entry(self.model_calls, model, "model")
-            call.check_count(count)
-            regions = call.regions(memory_read(memory, buffers, count * abi.BUFFER_LAYOUT.size))
-            for (address, length), expected, name in zip(regions, call.sizes, call.names):
-                if length != expected:
-                    raise _wrong_size(length, expected, f"tensor '{name}' of model '{call.stage}'")
-                _check_range(memory, address, length)
-            inputs = [memory.read(address, length) for address, length in regions[:call.input_count]]
-            results = self.models[model].invoke(inputs)
-            for (address, length), result in zip(regions[call.input_count:], results):
+            inputs, outputs = call.tensors(memory, buffers, count)
+            results = self.models[model].invoke([memory.read(address, length) for address, length in inputs])
+            for (address, length), result in zip(outputs, results):
                 if len(result) != length:
                     raise RunError(f"model '{call.stage}' produced {len(result)} bytes instead of {length}")
                 memory.write(address, result)
@@ -109,19 +102,26 @@ class _ModelCall:
         tensors = entry["inputs"] + entry["outputs"]
         self.stage = entry["stage"]
         self.input_count = len(entry["inputs"])
-        self.sizes = [TensorType.from_json(t).bytes for t in tensors]
+        self.sizes = tuple(TensorType.from_json(t).bytes for t in tensors)
         self.names = [t["name"] for t in tensors]
         self.table = struct.Struct("<" + "II" * len(tensors))
 
-    def check_count(self, count: int) -> None:
+    def tensors(self, memory: Memory, buffers: int, count: int) -> tuple[list, list]:
+        """The (address, bytes) of the model's inputs and of its outputs, from the rune's table of
+        {u32 address; u32 bytes;} at `buffers`, each checked against the model and the memory."""
         if count != len(self.sizes):
             raise RunError(f"the rune passed {count} tensors to model '{self.stage}', which has "
                            f"{self.input_count} input(s) and {len(self.sizes) - self.input_count} output(s)")
-
-    def regions(self, table: bytes) -> list[tuple[int, int]]:
-        """(address, bytes) of each tensor, from the rune's table of {u32 address; u32 bytes;}."""
-        words = self.table.unpack(table)
-        return list(zip(words[0::2], words[1::2]))
+        words = self.table.unpack(memory_read(memory, buffers, self.table.size))
+        addresses, lengths = words[0::2], words[1::2]
+        if lengths != self.sizes:  # one comparison in the usual case; the message names the tensor
+            bad = next(i for i, (length, size) in enumerate(zip(lengths, self.sizes)) if length != size)
+            raise _wrong_size(lengths[bad], self.sizes[bad], f"tensor '{self.names[bad]}' of model '{self.stage}'")
+        regions = list(zip(addresses, lengths))
+        for address, length in regions:
+            if address + length > memory.size:  # (u32 words: never negative)
+                _check_range(memory, address, length)
+        return regions[:self.input_count], regions[self.input_count:]
 
 
 class _Channel:
@@ -141,7 +141,7 @@ class _Channel:
             pointers = np.frombuffer(raw, dtype="<u4")
             value = [read_string(memory, int(p)) for p in pointers]
         else:
-            value = np.frombuffer(bytearray(raw), dtype=self.dtype).reshape(self.shape)  # writable, not shared
+            value = np.ndarray(self.shape, self.dtype, bytearray(raw))  # writable, not shared
         return Output(self.channel, self.stage, self.source, self.type_name, list(self.dimensions), value)
 
 

@@ -23,19 +23,20 @@ from rune.runtime.engines.base import Engine, EngineCrash, EngineTimeout, Engine
 
 
 class _Memory:
-    """The rune's memory, read and written at its address. A rune's memory never grows (its initial
-    and maximum sizes are equal: abi.module_problems), so the address stays valid as long as the
-    instance lives. The host checks every range against `size` before it reads or writes."""
+    """The rune's memory, as a view of wasmtime's buffer. A rune's memory never grows (its initial
+    and maximum sizes are equal: abi.module_problems), so the buffer stays where it is as long as
+    the instance lives. The host checks every range against `size` before it reads or writes."""
 
     def __init__(self, memory: wasmtime.Memory, store: wasmtime.Store):
         self.size = memory.data_len(store)
-        self.base = ctypes.cast(memory.data_ptr(store), ctypes.c_void_p).value
+        buffer = (ctypes.c_ubyte * self.size).from_address(ctypes.addressof(memory.data_ptr(store).contents))
+        self.view = memoryview(buffer).cast("B")  # slicing a memoryview costs a fifth of ctypes.string_at
 
     def read(self, address: int, length: int) -> bytes:
-        return ctypes.string_at(self.base + address, length)
+        return self.view[address:address + length].tobytes()
 
     def write(self, address: int, data: bytes) -> None:
-        ctypes.memmove(self.base + address, data, len(data))
+        self.view[address:address + len(data)] = data
 
 
 class _Watchdog:
