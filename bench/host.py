@@ -1,6 +1,8 @@
 """Desktop runtime figures: per example and engine, the time to load the .rune and the median
 time of one inference over many runs, beside the same pipeline written by hand in Python
-(bench/handwritten.py), measured in the same run. Goal: wasmtime no slower than by hand.
+(bench/handwritten.py), measured in the same run. Goal: wasmtime no slower than by hand. For
+wasmtime it also prints how much of an inference is the model itself (the same TFLM calls the
+hand-written pipelines make) and how much is everything else.
 
     .venv/bin/python bench/host.py [--runs 200]
 """
@@ -20,19 +22,34 @@ import handwritten  # noqa: E402
 from handwritten import EXAMPLES, SHARED  # noqa: E402
 
 
-def timed(functions: list, runs: int) -> list[float]:
-    """Median seconds per call of each function, calls interleaved so that all see the same
-    machine (other processes, CPU frequency)."""
+def timed(functions: list, runs: int, burst: int = 10) -> list[float]:
+    """Median seconds per call of each function over `runs` calls. The functions take turns, `burst`
+    calls at a time, so that all see the same machine (other processes, CPU frequency) while each
+    runs as an application's loop runs it, with its code and data in the caches."""
     for function in functions:
         for _ in range(5):  # warm up
             function()
     samples = [[] for _ in functions]
-    for _ in range(runs):
+    for _ in range(-(-runs // burst)):
         for function, collected in zip(functions, samples):
-            started = time.perf_counter()
-            function()
-            collected.append(time.perf_counter() - started)
+            for _ in range(burst):
+                started = time.perf_counter()
+                function()
+                collected.append(time.perf_counter() - started)
     return [statistics.median(s) for s in samples]
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds * 1e6:.1f} us" if abs(seconds) < 1e-3 else f"{seconds * 1e3:.3f} ms"
+
+
+def models_of(runtime):
+    """A function running the rune's models alone, as its host does, on zero inputs."""
+    from rune.tensors import TensorType
+
+    calls = [(session, [bytes(TensorType.from_json(t).bytes) for t in entry["inputs"]])
+             for session, entry in zip(runtime.models, runtime.manifest["models"])]
+    return lambda: [session.invoke(inputs) for session, inputs in calls]
 
 
 def main() -> None:
@@ -67,14 +84,17 @@ def main() -> None:
                 for name, make in sources.items():
                     runtime.set_source(name, make())
                 runtimes.append(runtime)
-            medians = timed([*pipelines, *(r.run for r in runtimes)], runs)
-            by_hand, ours = medians[:len(pipelines)], medians[len(pipelines):]
+            models_alone = models_of(runtimes[0])
+            medians = timed([*pipelines, *(r.run for r in runtimes), models_alone], runs)
+            by_hand, ours, model = medians[:len(pipelines)], medians[len(pipelines):-1], medians[-1]
             best = min(by_hand)
             for engine, load, inference in zip(("wasmtime", "wasm3"), loads, ours):
-                print(f"{example:<18}{engine:<10}{load * 1e3:>8.1f}ms{inference * 1e3:>10.3f}ms"
-                      f"{best * 1e3:>10.3f}ms{inference / best:>8.2f}")
+                print(f"{example:<18}{engine:<10}{load * 1e3:>8.1f}ms{duration(inference):>12}"
+                      f"{duration(best):>12}{inference / best:>8.2f}")
             for (label, _), seconds in zip(references, by_hand):
-                print(f"{'':<18}{'':<10}{'':>10}{'':>12}{seconds * 1e3:>10.3f}ms  by hand: {label}")
+                print(f"{'':<18}{'':<10}{'':>10}{'':>12}{duration(seconds):>12}  by hand: {label}")
+            print(f"{'':<18}wasmtime: the model alone {duration(model)}, the rest of an inference "
+                  f"{duration(ours[0] - model)} (capabilities, blocks, outputs, crossing the sandbox)")
             for runtime in runtimes:
                 runtime.close()
 
