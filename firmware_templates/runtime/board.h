@@ -1,6 +1,7 @@
 /*
  * What the firmware needs of a board: a console UART, a tick counter, a watchdog and reset.
- * boards/<family>.c implements it for each family (STM32F4 USART, CMSDK UART on MPS2).
+ * boards/<family>.c implements the console and the clock for each family (STM32F4 USART, CMSDK
+ * UART on MPS2); boards/cortex_m.c the rest, on SysTick and the system reset.
  */
 #ifndef RUNE_BOARD_H
 #define RUNE_BOARD_H

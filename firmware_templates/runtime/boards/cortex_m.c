@@ -1,3 +1,5 @@
+/* The part of board.h that every Cortex-M board shares, on SysTick and the system reset. */
+#include "board.h"
 #include "cortex_m.h"
 
 #include <string.h>
@@ -31,7 +33,7 @@ void cortex_m_start_ticks(uint32_t cpu_hz) {
     REG32(SYST_CSR) = 7; /* processor clock, interrupt, enable */
 }
 
-uint64_t cortex_m_cycles(void) {
+uint64_t board_cycles(void) {
     uint32_t ms, value;
     do { /* a consistent pair across a tick */
         ms = milliseconds;
@@ -42,25 +44,25 @@ uint64_t cortex_m_cycles(void) {
 
 void SysTick_Handler(void) {
     milliseconds++;
-    if (watchdog_ms && (int32_t)(milliseconds - watchdog_deadline) > 0) cortex_m_reset("watchdog");
+    if (watchdog_ms && (int32_t)(milliseconds - watchdog_deadline) > 0) board_reset("watchdog");
 }
 
-void cortex_m_watchdog_start(uint32_t ms) {
+void board_watchdog_start(uint32_t ms) {
     watchdog_ms = ms;
     watchdog_deadline = milliseconds + ms;
 }
 
-void cortex_m_watchdog_kick(void) { watchdog_deadline = milliseconds + watchdog_ms; }
+void board_watchdog_kick(void) { watchdog_deadline = milliseconds + watchdog_ms; }
 
-const char *cortex_m_reset_cause(void) { return cause_at_boot; }
-uint32_t cortex_m_fault_address(void) { return fault_at_boot; }
+const char *board_reset_cause(void) { return cause_at_boot; }
+uint32_t board_fault_address(void) { return fault_at_boot; }
 
-void cortex_m_fault(uint32_t pc) {
+void board_fault(uint32_t pc) {
     reset_record.fault_pc = pc;
-    cortex_m_reset("fault");
+    board_reset("fault");
 }
 
-void cortex_m_reset(const char *cause) {
+void board_reset(const char *cause) {
     if (strcmp(cause, "fault") != 0) reset_record.fault_pc = 0;
     reset_record.marker = MARKER;
     strncpy(reset_record.cause, cause, sizeof reset_record.cause - 1);

@@ -11,13 +11,7 @@
 #define SYST_CVR 0xE000E018u
 #define SCB_AIRCR 0xE000ED0Cu
 
+/* Starts SysTick; cortex_m.c implements board.h's cycles, watchdog, reset and fault with it. */
 void cortex_m_start_ticks(uint32_t cpu_hz);
-uint64_t cortex_m_cycles(void);
-void cortex_m_watchdog_start(uint32_t ms);
-void cortex_m_watchdog_kick(void);
-const char *cortex_m_reset_cause(void);
-uint32_t cortex_m_fault_address(void);
-void cortex_m_reset(const char *cause);
-void cortex_m_fault(uint32_t pc);
 
 #endif

@@ -44,11 +44,3 @@ int board_read_byte(void) {
     }
     return (int)(REG32(USART_DR) & 0xFFu);
 }
-
-uint64_t board_cycles(void) { return cortex_m_cycles(); }
-void board_watchdog_start(uint32_t ms) { cortex_m_watchdog_start(ms); }
-void board_watchdog_kick(void) { cortex_m_watchdog_kick(); }
-const char *board_reset_cause(void) { return cortex_m_reset_cause(); }
-void board_reset(const char *cause) { cortex_m_reset(cause); }
-void board_fault(uint32_t pc) { cortex_m_fault(pc); }
-uint32_t board_fault_address(void) { return cortex_m_fault_address(); }
