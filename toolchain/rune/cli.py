@@ -23,6 +23,7 @@ COMMANDS = {
     "boards": ("rune.boards.cli", "boards_command", "The boards firmware can be built for."),
     "flash": ("rune.firmware.cli", "flash_command", "Build a firmware for a board, flash it and monitor it."),
     "monitor": ("rune.monitor.cli", "monitor_command", "Read what a board running a rune says."),
+    "cache": ("rune.cache.cli", "cache_command", "Show or clear Rune's cache."),
 }
 
 

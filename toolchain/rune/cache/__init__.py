@@ -1,0 +1,69 @@
+"""Rune's cache (rune.paths.cache_dir): what each folder in it holds, how big it is, clearing it.
+
+Everything in the cache can be made again: `rune build` and `rune flash` recreate what they
+need, at the cost of time (and, for the wasm3 sources, one download from PyPI).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from rune.paths import cache_dir
+
+# folder -> what it holds (and what makes it again)
+PARTS = {
+    "firmware": "PlatformIO projects and their builds, one per rune, board and engine (rune flash)",
+    "platformio": "PlatformIO's core folder and Rune's local toolchain packages (rune flash)",
+    "wasm3": "the wasm3 interpreter's sources, from the pinned pywasm3 on PyPI (rune flash --engine wasm3)",
+    "zig": "zig's compilation cache (rune build)",
+    "build": "the generated C of each rune module compiled (rune build)",
+    "wasm": "compiled rune modules, by a hash of everything that goes into them (rune build)",
+    "templates": "compiled code-generation templates (rune build)",
+    "derived": "processing blocks' constants derived from their arguments (rune build)",
+    "validated": "manifests already checked against their schemas",
+    "engine": "the model engine: plans, its native library, code sizes, TFLM's tables",
+    "harness": "native builds of processing blocks for their tests (rune proc-block test)",
+    "verified-models": "models TensorFlow Lite Micro ran once in a child process (rune run)",
+}
+
+
+@dataclass
+class Part:
+    name: str
+    what: str
+    path: Path
+    bytes: int
+    files: int
+
+
+def parts(names: list[str] | None = None) -> list[Part]:
+    """The named parts, all of them by default."""
+    root = cache_dir()
+    return [Part(name, PARTS[name], root / name, *_usage(root / name)) for name in names or PARTS]
+
+
+def strangers() -> list[Path]:
+    """Folders in the cache that are none of its parts: an older version's, or not Rune's at all
+    (RUNE_CACHE_DIR may point anywhere), so never deleted."""
+    return sorted(p for p in cache_dir().iterdir() if p.is_dir() and p.name not in PARTS)
+
+
+def clear(part: Part) -> None:
+    shutil.rmtree(part.path, ignore_errors=True)
+
+
+def _usage(folder: Path) -> tuple[int, int]:
+    """Bytes and files below `folder`, symbolic links not followed (PlatformIO's packages link to
+    the system's compiler)."""
+    total = files = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(parent, name)).st_size
+            except OSError:  # removed meanwhile
+                continue
+            files += 1
+    return total, files
