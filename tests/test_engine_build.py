@@ -5,12 +5,10 @@ exactly what TensorFlow Lite Micro computes."""
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, shared_data
+from conftest import EXAMPLES, rune_cli, shared_data
 from rune.container.rune_file import RuneFile, RuneFileError
 from rune.engine.planner import plan_model
 from rune.runtime import ImageSource, RandomSource, Runtime, SoundSource
@@ -28,10 +26,6 @@ def samples(example: str) -> list:
     return [ImageSource(EXAMPLES / example / "samples" / name) for name in ("person.png", "no_person.png",
                                                                             "person_colour.jpg")]
 
-
-def rune(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
 
 
 @pytest.mark.parametrize("example", EXAMPLES_WITH_SAMPLES)
@@ -83,20 +77,20 @@ pipeline:
 
 
 def test_a_model_the_engine_cannot_run_is_a_warning_for_the_desktop(unsupported):
-    result = rune("build", unsupported)
+    result = rune_cli("build", unsupported)
     assert result.returncode == 0, result.stderr
     assert ("warning: stage 'features': Rune's engine does not support operator 0 (SignalWindow) of the model: "
             "custom operators are not supported; this rune cannot run on a device") in result.stderr
     built = RuneFile.load(result.stdout.strip())
     assert "plan" not in built.manifest["models"][0] and built.plan_bytes(0) is None
     assert not any(name.startswith("rune.plan.") for name in built.sections)
-    run = rune("run", result.stdout.strip(), "--random", "1", "--model-engine", "rune")
+    run = rune_cli("run", result.stdout.strip(), "--random", "1", "--model-engine", "rune")
     assert run.returncode == 2 and "Traceback" not in run.stderr
     assert "stage 'features': the rune has no plan for Rune's engine" in run.stderr
 
 
 def test_a_model_the_engine_cannot_run_is_an_error_for_a_device(unsupported):
-    result = rune("build", "Runefile.yml", "--target", "device", cwd=unsupported)
+    result = rune_cli("build", "Runefile.yml", "--target", "device", cwd=unsupported)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert ("Runefile.yml:4:3: error: stage 'features': Rune's engine does not support operator 0 (SignalWindow) "
             "of the model: custom operators are not supported") in result.stderr

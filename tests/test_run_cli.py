@@ -3,17 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 
-from conftest import PERSON_DETECTION_SCORES, ROOT, shared_data
+from conftest import PERSON_DETECTION_SCORES, ROOT, rune_cli, shared_data
 
-
-def rune(*args):
-    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
-                          timeout=300)
 
 
 def json_lines(text):
@@ -21,7 +15,7 @@ def json_lines(text):
 
 
 def test_sound_flag_and_json(built_examples):
-    result = rune("run", built_examples["micro_speech"], "--sound", shared_data() / "audio" / "yes_1000ms.wav", "--json")
+    result = rune_cli("run", built_examples["micro_speech"], "--sound", shared_data() / "audio" / "yes_1000ms.wav", "--json")
     assert result.returncode == 0, result.stderr
     label, scores = json_lines(result.stdout)
     assert label == {"type_name": "utf8", "channel": 0, "elements": ["yes"], "dimensions": [1]}
@@ -29,7 +23,7 @@ def test_sound_flag_and_json(built_examples):
 
 
 def test_named_capability_and_human_output(built_examples):
-    result = rune("run", built_examples["person_detection"], "--capability",
+    result = rune_cli("run", built_examples["person_detection"], "--capability",
                   f"image:{shared_data() / 'images' / 'no_person.png'}")
     assert result.returncode == 0, result.stderr
     no, yes = PERSON_DETECTION_SCORES["no_person.png"]
@@ -38,7 +32,7 @@ def test_named_capability_and_human_output(built_examples):
 
 
 def test_random_seed_repeats_and_engines(built_examples):
-    runs = [rune("run", built_examples["sine"], "--random", "7", "--repeat", "3", "--json", "--engine", engine).stdout
+    runs = [rune_cli("run", built_examples["sine"], "--random", "7", "--repeat", "3", "--json", "--engine", engine).stdout
             for engine in ("wasmtime", "wasm3", "wasmtime")]
     assert runs[0] == runs[1] == runs[2]
     assert len(runs[0].splitlines()) == 6
@@ -49,7 +43,7 @@ def test_a_long_recording_is_streamed_in_windows(built_examples, tmp_path):
 
     clips = [wavfile.read(shared_data() / "audio" / f"{name}_1000ms.wav")[1] for name in ("yes", "no", "silence")]
     wavfile.write(tmp_path / "long.wav", 16000, np.concatenate(clips))
-    result = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "long.wav", "--stride-ms", "1000",
+    result = rune_cli("run", built_examples["micro_speech"], "--sound", tmp_path / "long.wav", "--stride-ms", "1000",
                   "--json")
     assert result.returncode == 0, result.stderr
     labels = [line["elements"][0] for line in json_lines(result.stdout) if line["channel"] == 0]
@@ -57,35 +51,35 @@ def test_a_long_recording_is_streamed_in_windows(built_examples, tmp_path):
 
 
 def test_source_problems_are_user_errors(built_examples, tmp_path):
-    missing = rune("run", built_examples["micro_speech"])
+    missing = rune_cli("run", built_examples["micro_speech"])
     assert missing.returncode == 2
     assert "capability 'audio' (SOUND) has no source" in missing.stderr and "--sound FILE.wav" in missing.stderr
-    extra = rune("run", built_examples["micro_speech"], "--sound", "a.wav", "--sound", "b.wav")
+    extra = rune_cli("run", built_examples["micro_speech"], "--sound", "a.wav", "--sound", "b.wav")
     assert extra.returncode == 2 and "2 --sound file(s) given, but the rune has 1 SOUND capability" in extra.stderr
     (tmp_path / "bad.wav").write_text("not audio")
-    bad = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "bad.wav")
+    bad = rune_cli("run", built_examples["micro_speech"], "--sound", tmp_path / "bad.wav")
     assert bad.returncode == 2 and "is not a readable WAV file" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_running_a_runefile_says_to_build_it_first(tmp_path):
     for path in (ROOT / "examples" / "sine", ROOT / "examples" / "sine" / "Runefile.yml"):
-        result = rune("run", path)
+        result = rune_cli("run", path)
         assert result.returncode == 2 and f"build it first: rune build {path}" in result.stderr
     (tmp_path / "notes.txt").write_text("hello")
-    run, inspect = (rune(command, tmp_path / "notes.txt") for command in ("run", "inspect"))
+    run, inspect = (rune_cli(command, tmp_path / "notes.txt") for command in ("run", "inspect"))
     assert run.returncode == inspect.returncode == 2 and run.stderr == inspect.stderr
     assert "notes.txt is not a valid .rune: not a WebAssembly module" in run.stderr
 
 
 def test_a_rune_is_known_by_its_content_not_its_name(built_examples, tmp_path):
     (tmp_path / "sine.bin").write_bytes(built_examples["sine"].read_bytes())
-    result = rune("run", tmp_path / "sine.bin", "--random", "1", "--json")
+    result = rune_cli("run", tmp_path / "sine.bin", "--random", "1", "--json")
     assert result.returncode == 0, result.stderr
     assert len(json_lines(result.stdout)) == 2
 
 
 def test_flags_that_feed_nothing_are_warned_about(built_examples):
-    result = rune("run", built_examples["person_detection"], "--image", shared_data() / "images" / "person.png",
+    result = rune_cli("run", built_examples["person_detection"], "--image", shared_data() / "images" / "person.png",
                   "--random", "5", "--stride-ms", "500")
     assert result.returncode == 0, result.stderr
     assert "warning: --random 5 is ignored: the rune has no RAND capability" in result.stderr
@@ -107,12 +101,12 @@ def test_stride_ms_without_a_recording_says_why_it_is_ignored():
 
 
 def test_missing_and_damaged_inputs_name_the_capability(built_examples, tmp_path):
-    missing = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "nowhere.wav")
+    missing = rune_cli("run", built_examples["micro_speech"], "--sound", tmp_path / "nowhere.wav")
     assert missing.returncode == 2
     assert f"stage 'audio': {tmp_path / 'nowhere.wav'} does not exist" in missing.stderr
     assert "--sound" in missing.stderr and "SOUND capability 'audio'" in missing.stderr
     (tmp_path / "cut.wav").write_bytes((shared_data() / "audio" / "yes_1000ms.wav").read_bytes()[:30])
-    cut = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "cut.wav")
+    cut = rune_cli("run", built_examples["micro_speech"], "--sound", tmp_path / "cut.wav")
     assert cut.returncode == 2 and "cut.wav is not a readable WAV file" in cut.stderr
     assert "stage 'audio'" in cut.stderr and "internal error" not in cut.stderr and "Traceback" not in cut.stderr
 
@@ -122,7 +116,7 @@ def test_a_short_recording_is_padded_with_a_warning(built_examples, tmp_path):
 
     rate, samples = wavfile.read(shared_data() / "audio" / "yes_1000ms.wav")
     wavfile.write(tmp_path / "short.wav", rate, samples[:4000])
-    result = rune("run", built_examples["micro_speech"], "--sound", tmp_path / "short.wav")
+    result = rune_cli("run", built_examples["micro_speech"], "--sound", tmp_path / "short.wav")
     assert result.returncode == 0, result.stderr
     assert "warning: " in result.stderr and "short.wav holds 250 ms of audio; capability 'audio' takes 1000 ms, " \
                                            "so 750 ms of silence were added" in result.stderr
@@ -133,7 +127,7 @@ def test_a_corrupted_manifest_is_a_user_error(built_examples, tmp_path):
     position = data.rindex(b'"hz":16000')
     (tmp_path / "edited.rune").write_bytes(data[:position] + b'"hz":"160"' + data[position + 10:])
     for command in ("run", "inspect"):
-        result = rune(command, tmp_path / "edited.rune")
+        result = rune_cli(command, tmp_path / "edited.rune")
         assert result.returncode == 2, result.stderr
         assert "has a corrupted manifest: capabilities[0].args.hz: '160' is not of type 'integer'" in result.stderr
         assert "rune build" in result.stderr and "Traceback" not in result.stderr

@@ -11,11 +11,10 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 
 import pytest
 
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, rune_cli
 from rune.boards import find_board, load_board
 from rune.diagnostics import RuneError
 from rune.firmware.project import generate_project
@@ -38,10 +37,6 @@ pipeline:
   serial: {out: SERIAL, inputs: [scaled, loudest, rand]}
 """
 
-
-def rune(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "rune", *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +75,7 @@ def test_a_board_with_a_driver_that_does_not_exist_is_refused(tmp_path):
 
 
 def test_rune_boards_says_which_capabilities_sensors_feed():
-    result = rune("boards")
+    result = rune_cli("boards")
     rows = {line.split()[0]: line for line in result.stdout.splitlines()[1:]}
     assert "ACCEL, SOUND" in rows["disco_f407vg"] and "no drivers" in rows["nano33ble"]
     assert " - " in rows["netduinoplus2"]
@@ -113,7 +108,7 @@ def test_a_capability_with_neither_a_sensor_nor_a_file_is_an_error_before_anythi
 
 
 def test_rune_flash_without_data_for_a_capability_fails_at_once(built_examples):
-    result = rune("flash", built_examples["micro_speech"], "--board", "stm32f4", "--count", "1")
+    result = rune_cli("flash", built_examples["micro_speech"], "--board", "stm32f4", "--count", "1")
     assert result.returncode == 2, result.stderr
     assert "capability 'audio' (SOUND) has no data" in result.stderr and "--sound FILE.wav" in result.stderr
     assert "generating the firmware project" not in result.stderr
@@ -199,7 +194,7 @@ def test_rune_flash_reads_the_microphone_unless_given_a_recording(built_examples
     clip = EXAMPLES / "micro_speech" / "samples" / "yes_1000ms.wav"
     cases = {"sensors": [], "file": ["--sound", clip], "host": ["--no-sensors"]}
     for name, flags in cases.items():
-        result = rune("flash", built_examples["micro_speech"], "--board", "disco_f407vg",
+        result = rune_cli("flash", built_examples["micro_speech"], "--board", "disco_f407vg",
                       "--dry-run", "--project-dir", tmp_path / name, *flags)
         assert result.returncode == 0, result.stderr
         config = (tmp_path / name / "src" / "rune_config.c").read_text()
@@ -209,7 +204,7 @@ def test_rune_flash_reads_the_microphone_unless_given_a_recording(built_examples
         else:
             assert "capability 'audio' (SOUND): from the host, over the serial link" in result.stderr
             assert "sensor_" not in config and not (tmp_path / name / "src" / "sensors").exists()
-    result = rune("flash", built_examples["micro_speech"], "--board", "stm32f4", "--dry-run",
+    result = rune_cli("flash", built_examples["micro_speech"], "--board", "stm32f4", "--dry-run",
                   "--project-dir", tmp_path / "emulated", "--sensors")
     assert result.returncode == 2 and "has no sensor driver for this rune's capabilities (SOUND)" in result.stderr
 
