@@ -119,8 +119,7 @@ class _ModelCall:
             raise _wrong_size(lengths[bad], self.sizes[bad], f"tensor '{self.names[bad]}' of model '{self.stage}'")
         regions = list(zip(addresses, lengths))
         for address, length in regions:
-            if address + length > memory.size:  # (u32 words: never negative)
-                _check_range(memory, address, length)
+            _check_range(memory, address, length)
         return regions[:self.input_count], regions[self.input_count:]
 
 
