@@ -3,7 +3,9 @@
 Protocol (pickled tuples over two pipes): the host sends ("load", module), then ("call", export);
 the worker answers ("done", result), ("trap", message) or ("error", message). While a call runs,
 each import becomes ("import", name, args) to the host, which may ask to ("read", address,
-length) or ("write", address, data) the module's memory before it sends ("return", value).
+length) the module's memory (answered with ("data", bytes)) or ("write", address, data) it (not
+answered: the pipe keeps the order, so a later read sees the write) before it sends ("return",
+value).
 wasm3 prints trap backtraces on stdout, so the protocol uses its own file descriptors.
 """
 
@@ -69,9 +71,8 @@ def _forward(name: str, runtime, inbox: Connection, outbox: Connection):
             elif message[0] == "write":
                 memory = runtime.get_memory(0)  # fetched anew: a cached view can go stale
                 address, data = message[1], message[2]
-                if 0 <= address and address + len(data) <= len(memory):
+                if 0 <= address and address + len(data) <= len(memory):  # (the host checked it)
                     memory[address:address + len(data)] = data
-                outbox.send(("ok",))
     return call
 
 
