@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from conftest import PERSON_DETECTION_SCORES, ROOT, rune_cli, shared_data
 
@@ -131,3 +132,18 @@ def test_a_corrupted_manifest_is_a_user_error(built_examples, tmp_path):
         assert result.returncode == 2, result.stderr
         assert "has a corrupted manifest: capabilities[0].args.hz: '160' is not of type 'integer'" in result.stderr
         assert "rune build" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("limit", ["inf", "nan", "1e308", "0"])
+def test_a_time_limit_that_could_never_pass_is_refused(built_examples, limit):
+    result = rune_cli("run", built_examples["sine"], "--random", "1", "--timeout", limit)
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "Invalid value for '--timeout'" in result.stderr and result.stdout == ""
+
+
+def test_the_runtime_refuses_such_a_limit_too(built_examples):
+    from rune.runtime import Runtime
+
+    for limit in (float("inf"), float("nan"), 0.0):
+        with pytest.raises(ValueError, match="the time limit must be more than 0 and at most 86400 seconds"):
+            Runtime.load(built_examples["sine"], timeout=limit)

@@ -496,6 +496,39 @@ def test_the_host_checks_everything_a_rune_passes(engine, body, message, tmp_pat
             runtime.run()
 
 
+READ = "(drop (call $read (i32.const 0) (i32.const 0) (i32.const 4)))"
+WRITE = "(drop (call $write (i32.const 0) (i32.const 0) (i32.const 4)))"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("body,message", [
+    ("(drop (call $read (i32.const 7) (i32.const 0) (i32.const 4))) (i32.const 0)",
+     "asked for capability 7, but its manifest declares 1"),
+    (f"{READ} {WRITE} {WRITE} (i32.const 0)", "the rune wrote output channel 0 twice in one inference"),
+    ("(i32.const 77)", "the rune returned status 77 (not a status of ABI v1) without saying why"),
+])
+def test_a_rune_that_carries_on_after_the_host_refuses_it_fails(engine, body, message, tmp_path):
+    """The host's refusal stands even when the rune ignores it and returns 0; a runaway rune
+    cannot make the host hoard outputs (docs/abi.md)."""
+    data = hostile_rune(HOSTILE.format(body=body))
+    (tmp_path / "four.bin").write_bytes(b"\x01\x02\x03\x04")
+    with Runtime.load(data, engine=engine, timeout=2.0) as runtime:
+        runtime.set_source(0, RawSource(tmp_path / "four.bin"))
+        with pytest.raises(RunError, match=re.escape(message)):
+            runtime.run()
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_rune_writing_outputs_for_ever_is_stopped_without_hoarding_them(engine, tmp_path):
+    data = hostile_rune(HOSTILE.format(body=f"{READ} (loop $again {WRITE} (br $again)) (i32.const 0)"))
+    (tmp_path / "four.bin").write_bytes(b"\x01\x02\x03\x04")
+    with Runtime.load(data, engine=engine, timeout=0.5) as runtime:
+        runtime.set_source(0, RawSource(tmp_path / "four.bin"))
+        with pytest.raises(Timeout):
+            runtime.run()
+        assert len(runtime.host.outputs) == 1, "the writes after the first were refused, not kept"
+
+
 HOSTILE_MODEL_CALLER = """
 (module
   (import "rune_v1" "model_infer" (func $infer (param i32 i32 i32) (result i32)))

@@ -10,7 +10,7 @@ import click
 
 from rune.runtime.engines import ENGINES
 from rune.runtime.models import BACKENDS
-from rune.runtime.runtime import DEFAULT_TIMEOUT
+from rune.runtime.runtime import DEFAULT_TIMEOUT, MAX_TIMEOUT
 
 
 def capability_source_options(command):
@@ -44,7 +44,8 @@ def capability_source_options(command):
               help="The WebAssembly engine (wasm3 is the interpreter the firmware uses).")
 @click.option("--model-engine", type=click.Choice(BACKENDS), default="tflm", show_default=True,
               help="What runs the models: TensorFlow Lite Micro, or Rune's own engine (as on a device).")
-@click.option("--timeout", type=click.FloatRange(min=0.01), default=DEFAULT_TIMEOUT, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0.01, max=MAX_TIMEOUT), callback=lambda ctx, param, value:
+              _seconds(param, value), default=DEFAULT_TIMEOUT, show_default=True,
               help="Stop a rune whose inference runs longer than this many seconds.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print each output as one line of SERIAL JSON (the format devices print).")
@@ -98,6 +99,12 @@ def run_command(rune, sound, image, accel, raw, seed, named, repeat, stride_ms, 
                 for output in runtime.run():
                     click.echo(output.json_line() if as_json else human(output, labels=labels.get(output.channel)))
                 progress.update()
+
+
+def _seconds(param, value: float) -> float:
+    if value != value:  # FloatRange lets nan through: it compares false with both limits
+        raise click.BadParameter("nan is not a number of seconds", param=param)
+    return value
 
 
 @contextmanager

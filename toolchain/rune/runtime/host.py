@@ -41,6 +41,7 @@ class Host:
         self.capability_data = capability_data
         self.models = models
         self.outputs: list[Output] = []
+        self.written: set[int] = set()
         self.error: BaseException | None = None  # why the last import failed
         self.capabilities = [(c["stage"], c["bytes"]) for c in manifest["capabilities"]]
         self.model_calls = [_ModelCall(entry) for entry in manifest["models"]]
@@ -48,6 +49,7 @@ class Host:
 
     def begin_call(self) -> None:
         self.outputs = []
+        self.written = set()  # the channels written in this call: each once (docs/abi.md)
         self.error = None
 
     def fail(self, error: BaseException) -> int:
@@ -89,6 +91,9 @@ class Host:
             channel = _entry(self.channels, output, "output")
             if length != channel.bytes:
                 raise _wrong_size(length, channel.bytes, f"output channel {output}")
+            if output in self.written:
+                raise RunError(f"the rune wrote output channel {output} twice in one inference")
+            self.written.add(output)
             self.outputs.append(channel.output(memory_read(memory, address, length), memory))
             return 0
         except BaseException as e:

@@ -26,6 +26,7 @@ from rune.runtime.outputs import Output
 from rune.runtime.sources import CapabilitySpec, Source
 
 DEFAULT_TIMEOUT = 5.0
+MAX_TIMEOUT = 24 * 3600.0  # a limit, not infinity: a time limit must be able to pass
 
 
 class Runtime:
@@ -40,6 +41,8 @@ class Runtime:
             raise BadRune(f"the rune's module is malformed: {e}", hint=REBUILD) from None
         if problems:
             raise BadRune(f"the rune's module breaks the ABI: {'; '.join(problems)}")
+        if not 0 < timeout <= MAX_TIMEOUT:  # (also refuses nan)
+            raise ValueError(f"the time limit must be more than 0 and at most {MAX_TIMEOUT:g} seconds, not {timeout}")
         self.rune = rune
         self.manifest = rune.manifest
         self.engine_name = engine
@@ -150,15 +153,16 @@ class Runtime:
         except EngineCrash as e:
             self._stop()
             raise RunError(str(e)) from None
-        if isinstance(self.host.error, (KeyboardInterrupt, SystemExit)):
+        if self.host.error is not None:
+            # Also when the rune carried on regardless: an import the host refused makes the
+            # inference faulty (docs/abi.md). Not a RuneError: a bug in the host, let it surface.
             raise self.host.error
         if code == abi.OK:
             return
-        if isinstance(self.host.error, RuneError):
-            raise self.host.error
-        if self.host.error is not None:
-            raise self.host.error  # a bug in the host: let it surface
         status = self.status()
+        if status.code == abi.OK:  # the rune failed without filling in its status block
+            raise StageFailed(f"the rune returned status {code} "
+                              f"({abi.STATUS_NAMES.get(code, 'not a status of ABI v1')}) without saying why")
         raise StageFailed(f"{abi.STATUS_NAMES.get(status.code, f'error {status.code}')}: {status.message}",
                           stage=self._stage_label(status))
 
