@@ -145,3 +145,18 @@ pipeline:
 def test_new_block_name_rules(tmp_path):
     bad = rune_cli("proc-block", "new", "Bad-Name", "--dir", tmp_path)
     assert bad.returncode == 2 and "cannot be a block name" in bad.stderr
+
+
+def test_devices_and_pipes_are_refused_not_read_for_ever(tmp_path):
+    """/dev/zero never ends: read whole it took the machine's memory."""
+    runefile = tmp_path / "Runefile.yml"
+    runefile.write_text("version: 1\npipeline:\n"
+                        "  r: {capability: RAND, outputs: [{type: f32, dimensions: [1, 1]}]}\n"
+                        "  m: {model: /dev/zero, inputs: [r], outputs: [{type: f32, dimensions: [1, 1]}]}\n"
+                        "  o: {out: SERIAL, inputs: [m]}\n")
+    for args in (["build", runefile], ["build", "/dev/zero"], ["inspect", "/dev/zero"], ["graph", "/dev/zero"],
+                 ["model-info", "/dev/zero"], ["model-check", "/dev/zero"]):
+        result = rune_cli(*args, timeout=60)
+        assert result.returncode == 2, (args, result.stderr)
+        assert "it is not a regular file (a device, a pipe or a socket)" in result.stderr, (args, result.stderr)
+    assert "Runefile.yml:4:" in rune_cli("build", runefile).stderr

@@ -346,6 +346,38 @@ def test_accel_and_raw(tmp_path):
         RawSource(tmp_path / "r.bin").read(_spec("RAW", "i16", (4,), {"length": 4}))
 
 
+@pytest.mark.parametrize("text,message", [
+    ("1,2,3x\n4,5,6\n7,8,9\n", r"a.csv:1: expected numbers x, y, z, got \['1', '2', '3x'\]"),
+    ("x,y,z\n1,2,3\nnan,5,6\n", r"a.csv:3: \['nan', '5', '6'\] is not three finite 32-bit float numbers"),
+    ("1,2,3\n4,inf,6\n", r"a.csv:2: .* is not three finite"),
+    ("1,2,3\n4,5,1e39\n", r"a.csv:2: .* is not three finite"),
+])
+def test_accel_rows_are_numbers_or_a_header_of_names(tmp_path, text, message):
+    """Only a first line of names is a header: a damaged first row is an error, not dropped."""
+    from rune.runtime import AccelSource
+
+    (tmp_path / "a.csv").write_text(text)
+    with pytest.raises(SourceError, match=message):
+        AccelSource(tmp_path / "a.csv").read(_spec("ACCEL", "f32", (2, 3), {"samples": 2}))
+
+
+@pytest.mark.parametrize("make", ["device", "pipe", "folder"])
+def test_a_source_reads_only_regular_files(tmp_path, make):
+    """/dev/zero would fill the memory and a pipe could block for ever: both are refused at once."""
+    import os
+
+    path = {"device": Path("/dev/zero"), "pipe": tmp_path / "pipe", "folder": tmp_path}[make]
+    if make == "pipe":
+        os.mkfifo(path)
+    why = "it is a folder" if make == "folder" else "it is not a regular file"
+    for source, spec in [(RawSource(path), _spec("RAW", "u8", (4,), {"length": 4})),
+                         (SoundSource(path), _spec("SOUND", "i16", (16,), {"hz": 16000, "sample_duration_ms": 1})),
+                         (ImageSource(path), _spec("IMAGE", "u8", (1, 2, 2, 1), {"width": 2, "height": 2,
+                                                                                 "pixel_format": "GrayScale"}))]:
+        with pytest.raises(SourceError, match=f"cannot read {re.escape(str(path))}: {why}"):
+            source.read(spec)
+
+
 def test_random_values_follow_the_documented_formula():
     """docs/abi.md's RAND: floats are min + (next >> 11) * 2^-53 * (max - min) in double precision,
     rounded to the type; integers min + next mod (max - min), or the low bits without a range."""

@@ -18,6 +18,7 @@ from rune.blocks.manifest import BlockTypeError
 from rune.blocks.registry import BlockNotFound, resolve
 from rune.compiler.pipeline import Edge, Pipeline, Resource, Stage
 from rune.diagnostics import Diagnostics, Location, RuneError, closest, display_path
+from rune.files import read_file
 from rune.runefile.document import Arg, DeclaredTensor, RunefileDocument, StageDecl, StageKind
 from rune.tensors import TensorType
 from rune.tflite.model import ModelError, read_model
@@ -77,7 +78,7 @@ class _Checker:
             else:
                 path = self.doc.directory / decl.path
                 try:
-                    data = path.read_bytes()
+                    data = read_file(path)
                 except OSError as e:
                     self.diag.error(f"resource '{decl.name}': cannot read {display_path(path)} ({e.strerror})",
                                     decl.location, hint="paths are relative to the Runefile's folder")
@@ -169,7 +170,7 @@ class _Checker:
     def resolve_model(self, decl: StageDecl, stage: Stage) -> bool:
         path = (self.doc.directory / decl.target).resolve()
         try:
-            data = path.read_bytes()
+            data = read_file(path)
         except OSError as e:
             self.diag.error(f"cannot read the model {display_path(path)} ({e.strerror})", decl.target_location,
                             stage=decl.name, hint="model paths are relative to the Runefile's folder")

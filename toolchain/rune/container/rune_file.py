@@ -20,6 +20,7 @@ from pathlib import Path
 
 from rune.container import wasm
 from rune.container.manifest_check import ManifestError, check_manifest
+from rune.files import read_file
 
 FORMAT_VERSION = 1
 MANIFEST_SECTION = "rune.manifest"
@@ -51,7 +52,7 @@ class RuneFile:
     def load(cls, path: Path | str) -> "RuneFile":
         path = Path(path)
         try:
-            data = path.read_bytes()
+            data = read_file(path)
         except OSError as e:
             raise RuneFileError(f"cannot read {path}: {e.strerror}") from None
         return cls.from_bytes(data, str(path))

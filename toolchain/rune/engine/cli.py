@@ -35,6 +35,7 @@ def model_check_command(model, board, inputs, on_device, port, as_json):
     """
     from rune.diagnostics import RuneError
     from rune.engine.check import check_model_file
+    from rune.files import read_file
     from rune.tflite.model import ModelError
 
     from rune.diagnostics import Diagnostic
@@ -47,7 +48,11 @@ def model_check_command(model, board, inputs, on_device, port, as_json):
     if on_device and target is None:
         raise RuneError(Diagnostic("--on-device needs a board", hint="add --board stm32f4 (an emulated STM32F4)"))
     try:
-        found = check_model_file(model.read_bytes(), inputs, model.name)
+        model_bytes = read_file(model)
+    except OSError as e:
+        raise RuneError(f"cannot read {model}: {e.strerror}") from None
+    try:
+        found = check_model_file(model_bytes, inputs, model.name)
     except ModelError as e:
         raise RuneError(f"{model}: {e}") from None
     fits = found.fits(target) if target else None
@@ -57,7 +62,7 @@ def model_check_command(model, board, inputs, on_device, port, as_json):
         from rune import console
         from rune.engine.on_device import run_on_board
 
-        device = run_on_board(model.read_bytes(), target, max(inputs, 1), port=port, log=console.info)
+        device = run_on_board(model_bytes, target, max(inputs, 1), port=port, log=console.info)
     if as_json:
         click.echo(json.dumps({
             "file": str(model), "bytes": found.model_bytes,

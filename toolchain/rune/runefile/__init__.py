@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rune.diagnostics import Diagnostic, Location, RuneError, display_path
+from rune.files import read_file
 from rune.runefile.document import RunefileDocument
 
 RUNEFILE_NAMES = ("Runefile.yml", "Runefile.yaml", "Runefile")
@@ -28,7 +29,7 @@ def load_runefile(path: Path | str) -> RunefileDocument:
     path = find_runefile(path)
     display = display_path(path)
     try:
-        data = path.read_bytes()
+        data = read_file(path)
     except OSError as e:
         raise RuneError(Diagnostic(f"cannot read the Runefile: {e.strerror}", Location(display))) from None
     try:

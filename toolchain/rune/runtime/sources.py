@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rune.files import check_readable
 from rune.runtime.errors import InputWarning, SourceError
 
 NUMPY_TYPES = {"u8": np.uint8, "i8": np.int8, "u16": np.uint16, "i16": np.int16, "u32": np.uint32,
@@ -139,12 +140,15 @@ def decoding(path: Path, what: str, hint: str | None = None, telling: tuple[type
     import warnings
 
     try:
+        check_readable(path)  # a device or a pipe would never end, or never start
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             yield
     except FileNotFoundError:
         raise SourceError(f"{path} does not exist") from None
-    except (IsADirectoryError, PermissionError) as e:
+    except OSError as e:
+        if e.filename is None:  # the decoder's, not the file system's
+            raise SourceError(f"{path} is not a readable {what} ({_reason(e, path, telling)})", hint=hint) from None
         raise SourceError(f"cannot read {path}: {e.strerror}") from None
     except Exception as e:  # noqa: BLE001 -- see above
         raise SourceError(f"{path} is not a readable {what} ({_reason(e, path, telling)})", hint=hint) from None
@@ -374,11 +378,13 @@ class AccelSource(Source):
             try:
                 values = [float(v) for v in fields]
             except ValueError:
-                if not rows and number == 1:
-                    continue  # a header
+                if number == 1 and not any(_is_number(v) for v in fields):
+                    continue  # a header: names, not numbers
                 raise SourceError(f"{self.path}:{number}: expected numbers x, y, z, got {line}") from None
             if len(values) != 3:
                 raise SourceError(f"{self.path}:{number}: expected 3 values (x, y, z), got {len(values)}")
+            if not all(abs(v) <= F32_MAX for v in values):  # (false for nan too)
+                raise SourceError(f"{self.path}:{number}: {line} is not three finite 32-bit float numbers")
             rows.append(values)
         return np.array(rows, dtype=np.float64).reshape(-1, 3)
 
@@ -397,6 +403,17 @@ class RawSource(Source):
             raise SourceError(f"{self.path} has {len(data)} bytes; the capability needs {spec.bytes}",
                               stage=spec.stage)
         return np.frombuffer(data[:spec.bytes], dtype=np.dtype(spec.dtype).newbyteorder("<")).reshape(spec.dimensions)
+
+
+F32_MAX = float(np.finfo(np.float32).max)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False
 
 
 FILE_SOURCES = {"SOUND": SoundSource, "IMAGE": ImageSource, "ACCEL": AccelSource, "RAW": RawSource}

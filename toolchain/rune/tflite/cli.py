@@ -25,10 +25,13 @@ def model_info_command(model, as_json):
     """Describe a TensorFlow Lite model: operators, inputs and outputs (element type, shape,
     quantization) and the memory it needs."""
     from rune.diagnostics import RuneError
+    from rune.files import read_file
     from rune.tflite.model import ModelError, read_model
 
     try:
-        info = read_model(model.read_bytes())
+        info = read_model(read_file(model))
+    except OSError as e:
+        raise RuneError(f"cannot read {model}: {e.strerror}") from None
     except ModelError as e:
         raise RuneError(f"{model}: {e}") from None
     counts = Counter(op.name for op in info.operators)
