@@ -120,3 +120,38 @@ def infer_output(kind: CapabilityKind, args: dict, declared_type: ElementType | 
     if dtype not in kind.types:
         raise ValueError(f"{kind.name} cannot provide {dtype} (it provides {', '.join(map(str, kind.types))})")
     return TensorType(dtype, tuple(kind.shape(args, declared)))
+
+
+class RangeError(ValueError):
+    def __init__(self, message: str, arg: str):
+        super().__init__(message)
+        self.arg = arg  # the argument to point at
+
+
+def check_random_range(dtype: ElementType, low, high) -> None:
+    """RAND's [min, max) must hold values of its type (docs/abi.md gives the formula): the host
+    would otherwise draw numbers the type cannot hold. Raises RangeError."""
+    import numpy as np
+
+    if dtype.is_float:
+        limit = float(np.finfo(dtype.numpy_name).max)
+        for name, value in (("min", low), ("max", high)):
+            if value is not None and not -limit <= float(value) <= limit:
+                raise RangeError(f"RAND's {name} {float(value):g} is not a finite {dtype} number "
+                                 f"(the largest is {limit:g})", name)
+        low, high = (0.0 if low is None else float(low)), (1.0 if high is None else float(high))
+    else:
+        info = np.iinfo(dtype.numpy_name)
+        bounds = (("min", low, info.min, info.max), ("max", high, info.min + 1, info.max + 1))
+        for name, value, lowest, highest in bounds:
+            if value is None:
+                continue
+            if float(value) != int(float(value)):
+                raise RangeError(f"RAND's {name} {value} is not a whole number, and {dtype} values are", name)
+            if not lowest <= int(float(value)) <= highest:
+                raise RangeError(f"RAND's {name} {int(float(value))} is outside what {dtype} holds: [min, max) must "
+                                 f"lie within [{info.min}, {info.max + 1})", name)
+        low = info.min if low is None else int(float(low))
+        high = info.max + 1 if high is None else int(float(high))
+    if not low < high:
+        raise RangeError(f"RAND draws from [min, max): min ({low:g}) must be less than max ({high:g})", "max")

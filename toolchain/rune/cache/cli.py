@@ -26,8 +26,8 @@ def cache_command(parts, clear):
     for name in parts:
         if name not in cache.PARTS:
             meant = closest(name, cache.PARTS)
-            raise RuneError(Diagnostic(f"the cache has no part '{name}'",
-                                       hint=f"did you mean '{meant}'?" if meant else f"its parts: {', '.join(cache.PARTS)}"))
+            hint = f"did you mean '{meant}'?" if meant else f"its parts: {', '.join(cache.PARTS)}"
+            raise RuneError(Diagnostic(f"the cache has no part '{name}'", hint=hint))
     chosen = cache.parts(list(dict.fromkeys(parts)))
     if clear:
         for part in chosen:

@@ -411,6 +411,14 @@ class _Checker:
         except (ValueError, KeyError) as e:
             self.diag.error(str(e), declared.location if declared else decl.location, stage=decl.name)
             raise _StageFailed from None
+        if kind.name == "RAND":
+            try:
+                capabilities.check_random_range(tensor.dtype, stage.args.get("min"), stage.args.get("max"))
+            except capabilities.RangeError as e:
+                arg = decl.args.get(e.arg)
+                self.diag.error(str(e), (arg.value_location or arg.location) if arg else decl.location,
+                                stage=decl.name)
+                raise _StageFailed from None
         stage.outputs = self.reconcile(decl, [tensor], f"the {kind.name} capability")
 
     def infer_block(self, decl: StageDecl, stage: Stage, inputs: list[TensorType]) -> None:
