@@ -160,3 +160,24 @@ def test_devices_and_pipes_are_refused_not_read_for_ever(tmp_path):
         assert result.returncode == 2, (args, result.stderr)
         assert "it is not a regular file (a device, a pipe or a socket)" in result.stderr, (args, result.stderr)
     assert "Runefile.yml:4:" in rune_cli("build", runefile).stderr
+
+
+def test_output_files_never_replace_what_is_read_and_bad_ones_are_user_errors(tmp_path):
+    import shutil
+
+    example = tmp_path / "sine"
+    shutil.copytree(EXAMPLES / "sine", example)
+    before = {p.name: p.read_bytes() for p in example.iterdir()}
+    for args, message in [
+        (["build", example, "-o", example / "Runefile.yml"], "would overwrite"),
+        (["build", example, "-o", example / "sine.tflite"], "would overwrite"),
+        (["build", example, "-o", ""], "is a folder, not a file"),
+        (["graph", example, "-o", example / "Runefile.yml"], "would overwrite the pipeline being drawn"),
+        (["graph", example, "-o", ""], "is a folder, not a file"),
+        (["graph", example, "-o", tmp_path / "pipeline.jpg"], "the format cannot be told from '.jpg'"),
+        (["graph", example, "-o", "/proc/pipeline.dot"], "cannot write /proc/pipeline.dot"),
+    ]:
+        result = rune_cli(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+    assert {p.name: p.read_bytes() for p in example.iterdir()} == before

@@ -97,6 +97,7 @@ def build(path: Path | str, output: Path | str | None = None, name: str | None =
     target = None
     if write:
         target = Path(output) if output else runefile.resolve().parent / f"{name}.rune"
+        _check_output(target, pipeline)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(target.name + ".tmp")
@@ -106,6 +107,18 @@ def build(path: Path | str, output: Path | str | None = None, name: str | None =
             raise RuneError(f"cannot write {display_path(target)}: {e.strerror}") from None
     return BuildResult(target, data, manifest, pipeline, module, time.perf_counter() - started,
                        len(data) - payload, generated, pipeline.notes, warnings)
+
+
+def _check_output(target: Path, pipeline: Pipeline) -> None:
+    """-o must name a file, and not the Runefile or a model it reads: writing the .rune there loses it."""
+    if target.name in ("", ".", "..") or target.is_dir():
+        raise RuneError(Diagnostic(f"-o {display_path(target) or repr(str(target))} is a folder, not a file",
+                                   hint="give the .rune's file name, such as -o out/sine.rune"))
+    inputs = [pipeline.source, *(s.model_path for s in pipeline.of_kind(StageKind.MODEL) if s.model_path)]
+    for path in inputs:
+        if target.resolve() == Path(path).resolve():
+            raise RuneError(Diagnostic(f"-o {display_path(target)} would overwrite {display_path(path)}, "
+                                       "which this build reads", hint="write the .rune somewhere else"))
 
 
 def _plan_models(pipeline: Pipeline, target: str) -> tuple[dict[str, bytes | None], list[str]]:

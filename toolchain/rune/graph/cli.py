@@ -9,13 +9,14 @@ from pathlib import Path
 import click
 
 
-def _stages(path: Path) -> tuple[str, list[dict]]:
-    """The pipeline of a .rune (from its manifest) or of a Runefile (checked, not built)."""
+def _stages(path: Path) -> tuple[str, list[dict], Path]:
+    """The pipeline of a .rune (from its manifest) or of a Runefile (checked, not built), and the
+    file it came from."""
     if path.suffix == ".rune":
         from rune.container.cli import load_rune
 
         rune = load_rune(path)
-        return rune.name, rune.manifest["stages"]
+        return rune.name, rune.manifest["stages"], path
     from rune.compiler.build import default_name
     from rune.compiler.checker import check
     from rune.compiler.manifest import stage_entry
@@ -23,7 +24,22 @@ def _stages(path: Path) -> tuple[str, list[dict]]:
 
     runefile = find_runefile(path)
     pipeline = check(load_runefile(runefile))
-    return default_name(runefile), [stage_entry(s, pipeline.stages) for s in pipeline.stages]
+    return default_name(runefile), [stage_entry(s, pipeline.stages) for s in pipeline.stages], runefile
+
+
+def _write(output: Path, data: bytes, source: Path) -> None:
+    from rune.diagnostics import Diagnostic, RuneError
+
+    if output.name in ("", ".", "..") or output.is_dir():
+        raise RuneError(Diagnostic(f"-o {str(output)!r} is a folder, not a file", hint="give a file name, such as "
+                                                                                      "-o pipeline.svg"))
+    if output.exists() and output.resolve() == source.resolve():
+        raise RuneError(Diagnostic(f"-o {output} would overwrite the pipeline being drawn",
+                                   hint="give another file name, such as -o pipeline.svg"))
+    try:
+        output.write_bytes(data)
+    except OSError as e:
+        raise RuneError(f"cannot write {output}: {e.strerror}") from None
 
 
 @click.command("graph")
@@ -45,12 +61,15 @@ def graph_command(path, output, fmt):
     from rune.diagnostics import Diagnostic, RuneError
     from rune.graph.dot import to_dot
 
-    fmt = fmt or (output.suffix.lstrip(".") if output and output.suffix in (".svg", ".png") else "dot")
-    name, stages = _stages(path)
+    if fmt is None and output and output.suffix.lower() not in ("", ".dot", ".gv", ".svg", ".png"):
+        raise RuneError(Diagnostic(f"-o {output}: the format cannot be told from '{output.suffix}'",
+                                   hint="name the file .dot, .svg or .png, or give --format"))
+    fmt = fmt or (output.suffix.lower().lstrip(".") if output and output.suffix.lower() in (".svg", ".png") else "dot")
+    name, stages, source = _stages(path)
     text = to_dot(name, stages)
     if fmt == "dot":
         if output:
-            output.write_text(text)
+            _write(output, text.encode(), source)
         else:
             click.echo(text, nl=False)
         return
@@ -62,6 +81,6 @@ def graph_command(path, output, fmt):
     if result.returncode != 0:
         raise RuneError(f"Graphviz failed: {result.stderr.decode(errors='replace').strip()}")
     if output:
-        output.write_bytes(result.stdout)
+        _write(output, result.stdout, source)
     else:
         click.get_binary_stream("stdout").write(result.stdout)
