@@ -172,7 +172,7 @@ def test_output_files_never_replace_what_is_read_and_bad_ones_are_user_errors(tm
         (["build", example, "-o", example / "Runefile.yml"], "would overwrite"),
         (["build", example, "-o", example / "sine.tflite"], "would overwrite"),
         (["build", example, "-o", ""], "is a folder, not a file"),
-        (["graph", example, "-o", example / "Runefile.yml"], "would overwrite the pipeline being drawn"),
+        (["graph", example, "-o", example / "Runefile.yml", "--format", "dot"], "would overwrite the pipeline being drawn"),
         (["graph", example, "-o", ""], "is a folder, not a file"),
         (["graph", example, "-o", tmp_path / "pipeline.jpg"], "the format cannot be told from '.jpg'"),
         (["graph", example, "-o", "/proc/pipeline.dot"], "cannot write /proc/pipeline.dot"),
