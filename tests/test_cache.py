@@ -45,3 +45,33 @@ def test_an_unknown_part_is_a_user_error():
     result = rune_cli("cache", "firmwre", "--clear")
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "the cache has no part 'firmwre'" in result.stderr and "did you mean 'firmware'?" in result.stderr
+
+
+def test_a_damaged_cache_entry_is_made_again(tmp_path, monkeypatch):
+    """A compiled module, a model's plan and a block's derived constants, each damaged in the cache,
+    are made again rather than failing every later build."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RUNE_CACHE_DIR", str(cache))
+    assert rune_cli("build", EXAMPLES / "micro_speech", "-o", tmp_path / "first.rune").returncode == 0
+    [module] = (cache / "wasm").iterdir()
+    [plan] = (cache / "engine" / "plans").iterdir()
+    derived = list((cache / "derived").iterdir())
+    assert derived, "the fft and noise_filtering blocks derive constants"
+    module.write_bytes(module.read_bytes()[:100])  # cut short
+    plan.write_bytes(b"garbage" * 10)
+    for entry in derived:
+        entry.write_bytes(b"{")
+    again = rune_cli("build", EXAMPLES / "micro_speech", "-o", tmp_path / "again.rune")
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "again.rune").read_bytes() == (tmp_path / "first.rune").read_bytes()
+    assert len(module.read_bytes()) > 100 and plan.read_bytes()[:7] != b"garbage"
+    assert all(entry.read_bytes() != b"{" for entry in derived)
+
+
+def test_a_cache_folder_that_is_a_file_is_a_user_error(tmp_path, monkeypatch):
+    (tmp_path / "cache").write_text("not a folder")
+    monkeypatch.setenv("RUNE_CACHE_DIR", str(tmp_path / "cache"))
+    for args in (["cache"], ["build", EXAMPLES / "sine", "-o", tmp_path / "sine.rune"]):
+        result = rune_cli(*args)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert f"cannot use {tmp_path / 'cache'} as Rune's cache: it is a file" in result.stderr

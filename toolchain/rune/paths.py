@@ -36,5 +36,12 @@ def cache_dir() -> Path:
     else:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
         path = Path(base) / "rune"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        from rune.diagnostics import Diagnostic, RuneError
+
+        why = "it is a file" if isinstance(e, (FileExistsError, NotADirectoryError)) else e.strerror
+        raise RuneError(Diagnostic(f"cannot use {path} as Rune's cache: {why}",
+                                   hint="set RUNE_CACHE_DIR to a folder Rune may write")) from None
     return path

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 
+from rune import cache
 from rune.blocks.manifest import BlockManifest, BlockTypeError
 from rune.blocks.python_modules import library_dirs, load_module
 from rune.paths import cache_dir
@@ -24,15 +25,15 @@ def derive_values(block: BlockManifest, args: dict) -> dict:
         digest.update(path.read_bytes())
     digest.update(json.dumps(args, sort_keys=True, default=repr).encode())
     cached = cache_dir() / "derived" / f"{block.name}-{digest.hexdigest()[:32]}.json"
-    if cached.exists():
-        return json.loads(cached.read_text())
+    stored = cache.load(cached)
+    if stored is not None:
+        return json.loads(stored)
     try:
         raw = load_module(script, block.libraries).derive(dict(args))
     except (ValueError, ArithmeticError) as e:
         raise BlockTypeError(f"these arguments do not work: {e}") from None
     values = {name: _normalise(name, kind, raw.get(name), block.name) for name, kind in block.derive_values.items()}
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(values))
+    cache.store(cached, json.dumps(values).encode())
     return values
 
 

@@ -1,4 +1,5 @@
-"""Rune's cache (rune.paths.cache_dir): what each folder in it holds, how big it is, clearing it.
+"""Rune's cache (rune.paths.cache_dir): what each folder in it holds, how big it is, clearing it,
+and entries that are made again when damaged.
 
 Everything in the cache can be made again: `rune build` and `rune flash` recreate what they
 need, at the cost of time (and, for the wasm3 sources, one download from PyPI).
@@ -6,8 +7,10 @@ need, at the cost of time (and, for the wasm3 sources, one download from PyPI).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,3 +70,24 @@ def _usage(folder: Path) -> tuple[int, int]:
                 continue
             files += 1
     return total, files
+
+
+def load(path: Path) -> bytes | None:
+    """A cache entry's content; None if it is missing or damaged (its digest does not match), so
+    that the caller makes it again instead of failing on it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    content, digest = data[:-32], data[-32:]
+    return content if len(data) >= 32 and hashlib.sha256(content).digest() == digest else None
+
+
+def store(path: Path, content: bytes) -> None:
+    """Write an entry whole or not at all (a rename: concurrent builds never see half of one),
+    followed by its digest."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "wb") as f:
+        f.write(content + hashlib.sha256(content).digest())
+    os.replace(temporary, path)

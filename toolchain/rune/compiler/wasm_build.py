@@ -14,7 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from rune import abi
+from rune import abi, cache
 from rune.blocks.entry_points import missing_entry_points
 from rune.container import wasm
 from rune.diagnostics import Diagnostic, RuneError
@@ -74,16 +74,11 @@ def compile_module(generated, block_dirs: list[Path], *, stack_bytes: int = DEFA
     sources = _block_sources(block_dirs)
     key = _cache_key(generated.fingerprint, sources, stack_bytes)
     cached = cache_dir() / "wasm" / f"{key}.wasm"
-    if cached.exists():
-        data = cached.read_bytes()
-        was_cached = True
-    else:
+    data = cache.load(cached)
+    was_cached = data is not None
+    if data is None:
         data = _compile(generated.render(), sources, block_dirs, stack_bytes, key, log, generated.blocks)
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(cached)
-        was_cached = False
+        cache.store(cached, data)
     check_abi(data)
     used = wasm.global_initial_i32(data, "__heap_base")
     if used is None:

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from rune import cache
 from rune.engine.sources import DEVICE_FLAGS, export_sources, sources_digest
 from rune.paths import cache_dir
 
@@ -41,10 +42,11 @@ def engine_code_bytes(kernels: set[int] | None = None) -> int | None:
     compiler = subprocess.run([CC, "--version"], capture_output=True, text=True).stdout
     selection = "all" if kernels is None else "-".join(map(str, sorted(kernels)))
     cached = cache_dir() / "engine" / f"code-bytes-{sources_digest(compiler, *CPU_FLAGS, *DEVICE_FLAGS)}-{selection}"
-    if not cached.exists():
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        cached.write_text(str(_measure(kernels)))
-    return int(cached.read_text())
+    stored = cache.load(cached)
+    if stored is None:
+        stored = str(_measure(kernels)).encode()
+        cache.store(cached, stored)
+    return int(stored)
 
 
 def _measure(kernels: set[int] | None) -> int:

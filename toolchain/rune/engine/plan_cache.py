@@ -5,11 +5,10 @@ planner's code: the key hashes both. Refusals are not cached; they are quick to 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from functools import cache
 from pathlib import Path
 
+from rune import cache as cache_entries
 from rune.paths import cache_dir
 
 _PLANNER_PACKAGES = ("engine", "tflite")  # the planner, and the reader it parses models with
@@ -18,16 +17,12 @@ _PLANNER_PACKAGES = ("engine", "tflite")  # the planner, and the reader it parse
 def plan_bytes(model: bytes) -> bytes:
     """The model's serialised plan; raises what rune.engine.planner.plan_model raises."""
     path = cache_dir() / "engine" / "plans" / f"{_planner_digest()}-{hashlib.sha256(model).hexdigest()[:32]}.plan"
-    if path.exists():
-        return path.read_bytes()
-    from rune.engine.planner import plan_model
+    plan = cache_entries.load(path)
+    if plan is None:
+        from rune.engine.planner import plan_model
 
-    plan = plan_model(model).to_bytes()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        f.write(plan)
-    os.replace(tmp, path)
+        plan = plan_model(model).to_bytes()
+        cache_entries.store(path, plan)
     return plan
 
 
