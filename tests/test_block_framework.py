@@ -131,6 +131,24 @@ def test_a_write_out_of_bounds_is_reported_not_fatal(tmp_path):
     assert "block 'scale' wrote past the end of output 0 (40 bytes)" in unsanitized.stderr
 
 
+@pytest.mark.parametrize("body,message", [
+    ("    *(volatile int *)0 = 1;", "the block crashed the test (signal SIGSEGV)"),
+    ("    for (volatile int forever = 1; forever;) {}", "the check did not finish within 2 s"),
+])
+def test_a_block_that_crashes_or_never_returns_fails_its_test_without_taking_rune_down(tmp_path, body, message):
+    block = user_block(tmp_path, body)
+    checked = rune_cli("proc-block", "test", block, "--input", "f32[1,10]", "--no-sanitizers", "--timeout", "2",
+                       cwd=tmp_path, timeout=60)
+    assert checked.returncode == 1 and "Traceback" not in checked.stderr, checked.stderr
+    assert f"block 'scale': {message}" in checked.stderr
+
+
+def test_a_new_block_cannot_take_a_builtin_blocks_name(tmp_path):
+    made = rune_cli("proc-block", "new", "modulo", "--dir", tmp_path)
+    assert made.returncode == 2 and "a built-in block is called 'modulo'" in made.stderr
+    assert not (tmp_path / "modulo").exists()
+
+
 def test_writing_into_an_input_is_reported(tmp_path):
     block = user_block(tmp_path, """    for (uint32_t i = 0; i < in->count; i++) y[i] = x[i] * args->gain;
     ((float *)in->data)[0] = 0.0f;""")

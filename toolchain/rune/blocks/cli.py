@@ -69,8 +69,10 @@ def new_command(name, parent):
     from rune.diagnostics import display_path
 
     folder = create_block(name, parent)
-    console.info(f"created {display_path(folder)}: edit block.yaml, {name}.c and reference.py, then check it with")
-    console.info(f"  rune proc-block test {display_path(folder)} --input f32[1,10]")
+    shown = display_path(folder)
+    path = shown if "/" in shown else f"./{shown}"  # a bare name means a built-in block
+    console.info(f"created {shown}: edit block.yaml, {name}.c and reference.py, then check it with")
+    console.info(f"  rune proc-block test {path} --input f32[1,10]")
     click.echo(str(folder))
 
 
@@ -83,20 +85,23 @@ def new_command(name, parent):
               help="How many random inputs to compare.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-sanitizers", is_flag=True, help="Skip the AddressSanitizer / UBSan run.")
-def test_command(reference, inputs, args, examples, seed, no_sanitizers):
+@click.option("--timeout", type=click.FloatRange(min=1, max=24 * 3600), default=300, show_default=True,
+              help="Give up on a block whose check takes longer than this many seconds.")
+def test_command(reference, inputs, args, examples, seed, no_sanitizers, timeout):
     """Check a block's C against its numpy reference (reference.py).
 
     The edge cases (zeros, extremes, NaN and infinities) first run under AddressSanitizer and
     UndefinedBehaviorSanitizer with exactly-sized buffers, which catch any access outside them.
     Then random inputs and the edge cases go through the C compiled natively and through the
     reference; the outputs must be identical. A block with state is also run several times in a
-    row, init before the first run only, against its reference carrying its state. Exit status 1
-    if anything is wrong.
+    row, init before the first run only, against its reference carrying its state. The check runs
+    in a child process, so a block that crashes or never returns is reported, not fatal. Exit
+    status 1 if anything is wrong.
     """
     from pathlib import Path
 
     from rune import console
-    from rune.blocks.conformance import check_block, parse_tensor
+    from rune.blocks.conformance import BlockCrashed, check_block_isolated, parse_tensor
     from rune.blocks.manifest import BlockTypeError
     from rune.blocks.registry import BlockNotFound, resolve
     from rune.diagnostics import Diagnostic, RuneError
@@ -117,7 +122,12 @@ def test_command(reference, inputs, args, examples, seed, no_sanitizers):
                                        hint=f"arguments: {', '.join(block.args) or 'none'}"))
         values[name.replace("-", "_")] = scalar(value)
     try:
-        report = check_block(block, values, tensors, examples, seed, sanitize=not no_sanitizers)
+        report = check_block_isolated(block, values, tensors, examples, seed, sanitize=not no_sanitizers,
+                                      timeout=timeout)
+    except BlockCrashed as e:
+        console.error(f"block '{block.name}': {e}")
+        console.info(e.hint)
+        raise SystemExit(1) from None
     except (BlockTypeError, ValueError) as e:
         raise RuneError(Diagnostic(f"block '{block.name}': {e}")) from None
     except RuntimeError as e:  # the C did not compile

@@ -88,6 +88,62 @@ def check_block(block: BlockManifest, args: dict, inputs: list[TensorType], exam
     return report
 
 
+class BlockCrashed(Exception):
+    """The block took down the process that was testing it, or never returned."""
+
+    def __init__(self, message: str, hint: str):
+        super().__init__(message)
+        self.hint = hint
+
+
+NEVER_RETURNS = "look for a loop that never ends; --timeout gives a slow block longer"
+
+
+def check_block_isolated(block: BlockManifest, args: dict, inputs: list[TensorType], examples: int = 200,
+                         seed: int = 0, sanitize: bool = True, timeout: float = 300.0) -> ConformanceReport:
+    """check_block in a child process (forked: nothing is loaded again): the native runs call the
+    block in-process, and a block that crashes or loops for ever must not take its tester with it.
+    Raises what check_block raises, or BlockCrashed."""
+    import multiprocessing
+    import signal
+    import subprocess
+
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_check_and_send, args=(sender, block, args, inputs, examples, seed, sanitize))
+    child.start()
+    sender.close()
+    try:
+        if not receiver.poll(timeout):
+            child.kill()
+            raise BlockCrashed(f"the check did not finish within {timeout:g} s: the block may never return",
+                               NEVER_RETURNS)
+        try:
+            failed, value = receiver.recv()
+        except EOFError:  # the child died without a word
+            child.join()
+            code = child.exitcode or 0
+            how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+            raise BlockCrashed(f"the block crashed the test ({how})", "run it without --no-sanitizers: "
+                               "AddressSanitizer says where a crash happens") from None
+    finally:
+        receiver.close()
+        child.join()
+    if failed and isinstance(value, subprocess.TimeoutExpired):  # the sanitized run's own limit
+        raise BlockCrashed("the block did not return under the sanitizers", NEVER_RETURNS)
+    if failed:
+        raise value
+    return value
+
+
+def _check_and_send(sender, *arguments) -> None:
+    try:
+        outcome = (False, check_block(*arguments))
+    except Exception as e:  # noqa: BLE001 -- the parent re-raises it
+        outcome = (True, e)
+    sender.send(outcome)
+
+
 def native_runs(native):
     """`produce` for compare_sequence: the native block, init before the first run only."""
     def runs(sequence):

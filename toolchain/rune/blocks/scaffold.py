@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from rune.blocks.registry import builtin_names
 from rune.diagnostics import Diagnostic, RuneError, display_path
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -18,13 +19,19 @@ def create_block(name: str, parent: Path) -> Path:
         raise RuneError(Diagnostic(f"'{name}' cannot be a block name",
                                    hint="use lower-case letters, digits and '_', starting with a letter "
                                         "(it prefixes the block's C functions)"))
+    if name in builtin_names():
+        raise RuneError(Diagnostic(f"a built-in block is called '{name}'",
+                                   hint="choose another name: the two would share their C functions' names"))
     folder = parent / name
     if folder.exists():
         raise RuneError(Diagnostic(f"{display_path(folder)} already exists", hint="choose another name or folder"))
     import jinja2
 
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True)
-    folder.mkdir(parents=True)
-    for template, target in FILES.items():
-        (folder / target.format(name=name)).write_text(environment.get_template(template).render(name=name))
+    try:
+        folder.mkdir(parents=True)
+        for template, target in FILES.items():
+            (folder / target.format(name=name)).write_text(environment.get_template(template).render(name=name))
+    except OSError as e:
+        raise RuneError(Diagnostic(f"cannot create {display_path(folder)}: {e.strerror}")) from None
     return folder
