@@ -641,11 +641,43 @@ def test_truncated_and_corrupted_runes_are_refused(built_examples):
         Runtime.load(data[: len(data) // 2])
     with pytest.raises(BadRune):
         Runtime.load(b"not a rune at all")
-    module = bytearray(data)
+    rune = RuneFile.from_bytes(data)
+    module = bytearray(data[:rune.manifest["module"]["bytes"]])
     [types] = [s for s in wasm.sections(data) if s.id == wasm.TYPE]
     module[types.payload_start + 1] = 0x61  # the first type's form, after the count: 0x60 is a function
+    with pytest.raises(BadRune, match="its code is corrupted"):
+        Runtime.load(bytes(module) + data[len(module):])
+    # With a checksum to match (written by whoever damaged it), the module's own checks refuse it.
+    resealed = write_rune(bytes(module), rune.manifest, [("sine", rune.model_bytes(0), rune.plan_bytes(0))], [])
     with pytest.raises(BadRune, match="the rune's module is malformed: malformed function type"):
-        Runtime.load(bytes(module))
+        Runtime.load(resealed)
+
+
+def test_a_single_bit_flipped_anywhere_in_a_rune_is_refused(built_examples):
+    """The module, the models and the plans carry checksums: a damaged byte is an error, never a
+    rune that runs and says something else (one flipped bit in the code made sine print 0)."""
+    data = built_examples["sine"].read_bytes()
+    rune = RuneFile.from_bytes(data)
+    regions = {"the code": (0, rune.manifest["module"]["bytes"])}
+    for section in ("rune.model.sine", "rune.plan.sine"):
+        regions[section] = (rune.sections[section].content_start, rune.sections[section].payload_end)
+    rng = random.Random(7)
+    for what, (start, end) in regions.items():
+        for _ in range(20):
+            damaged = bytearray(data)
+            damaged[rng.randrange(start, end)] ^= 1 << rng.randrange(8)
+            with pytest.raises(BadRune, match="corrupted|malformed|not a valid"):
+                Runtime.load(bytes(damaged))
+
+
+def test_a_manifest_name_is_a_rune_name(built_examples):
+    """`rune inspect` prints the name: a name with terminal escape sequences is a corrupted manifest."""
+    rune = RuneFile.load(built_examples["sine"])
+    module = rune.data[:rune.manifest["module"]["bytes"]]
+    manifest = {**rune.manifest, "name": "sine\x1b]0;pwned\x07"}
+    data = write_rune(module, manifest, [("sine", rune.model_bytes(0), rune.plan_bytes(0))], [])
+    with pytest.raises(BadRune, match="corrupted manifest: name"):
+        Runtime.load(data)
 
 
 def test_a_model_that_crashes_tflite_micro_is_an_error_not_a_crash(tmp_path, monkeypatch):

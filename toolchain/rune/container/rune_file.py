@@ -87,7 +87,11 @@ class RuneFile:
         return rune
 
     def verify(self, name: str) -> None:
-        """Every model and plan section is there, with the checksum the manifest gives."""
+        """The module and every model and plan section are there, with the checksums the manifest
+        gives (a rune built before the module had one has no "module" entry)."""
+        module = self.manifest.get("module")
+        if module and hashlib.sha256(self.data[:module["bytes"]]).hexdigest() != module["sha256"]:
+            raise RuneFileError(f"{name}: its code is corrupted (its checksum does not match)", REBUILD)
         for model in self.manifest["models"]:
             self._verify_section(name, model, f"the model of stage '{model.get('stage')}'")
             if "plan" in model:
@@ -126,7 +130,9 @@ class RuneFile:
 def write_rune(module: bytes, manifest: dict, models: list[tuple[str, bytes, bytes | None]],
                resources: list[tuple[str, bytes]]) -> bytes:
     """Assemble the .rune from (stage, model, plan or None) and (name, content) pairs; the manifest's
-    model entries (and their "plan" entries) get their section names, sizes and checksums."""
+    model entries (and their "plan" entries) get their section names, sizes and checksums, and the
+    module its size and checksum."""
+    manifest["module"] = {"bytes": len(module), "sha256": hashlib.sha256(module).hexdigest()}
     data = module
     for (stage, model, plan), entry in zip(models, manifest["models"]):
         data, _ = wasm.append_custom_section(data, MODEL_PREFIX + stage, model, align=MODEL_ALIGNMENT)
