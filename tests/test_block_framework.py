@@ -143,6 +143,15 @@ def test_a_block_that_crashes_or_never_returns_fails_its_test_without_taking_run
     assert f"block 'scale': {message}" in checked.stderr
 
 
+@pytest.mark.parametrize("args,message", [
+    (["--input", "f32[1,10]"], "block 'modulo': it needs the argument(s) modulus (give each with --arg NAME=VALUE)"),
+    (["--input", "f32[3", "--arg", "modulus=2"], "--input: 'f32[3' is not a type with dimensions"),
+])
+def test_proc_block_test_names_what_is_missing_or_malformed(args, message):
+    result = rune_cli("proc-block", "test", "modulo", *args)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and message in result.stderr, result.stderr
+
+
 def test_a_new_block_cannot_take_a_builtin_blocks_name(tmp_path):
     made = rune_cli("proc-block", "new", "modulo", "--dir", tmp_path)
     assert made.returncode == 2 and "a built-in block is called 'modulo'" in made.stderr

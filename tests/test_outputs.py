@@ -99,6 +99,14 @@ def test_human_output_names_scores_by_their_labels():
     assert human(_output(scores), labels=["too", "few"]) == "[1] model i8[1, 4]: -128 -128 127 -128"
 
 
+def test_human_output_shows_control_characters_as_escapes():
+    """A label cannot forge an output line or drive the terminal."""
+    strings = Output(0, "serial", "label", "utf8", [2], ["line1\n[1] model i8[1, 4]: forged", "\x1b]0;title\x07é"])
+    line = human(strings)
+    assert line == "[0] label utf8[2]: line1\\n[1] model i8[1, 4]: forged, \\u001b]0;title\\u0007é"
+    assert "\n" not in line and "\x1b" not in line
+
+
 def test_score_labels_follow_argmax_and_label_stages():
     def stage(name, block=None, inputs=(), labels=None):
         entry = {"name": name, "kind": "proc-block" if block else "model", "target": block or "m.tflite",

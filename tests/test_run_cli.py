@@ -147,3 +147,11 @@ def test_the_runtime_refuses_such_a_limit_too(built_examples):
     for limit in (float("inf"), float("nan"), 0.0):
         with pytest.raises(ValueError, match="the time limit must be more than 0 and at most 86400 seconds"):
             Runtime.load(built_examples["sine"], timeout=limit)
+
+
+def test_a_capability_fed_twice_says_which_flag_already_feeds_it(built_examples):
+    audio = shared_data() / "audio"
+    result = rune_cli("run", built_examples["micro_speech"], "--sound", audio / "yes_1000ms.wav",
+                      "--capability", f"audio:{audio / 'no_1000ms.wav'}")
+    assert result.returncode == 2
+    assert "but the rune has 0 SOUND capabilities without a source (--capability feeds 'audio')" in result.stderr

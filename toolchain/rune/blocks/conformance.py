@@ -3,6 +3,7 @@ inputs, natively, and under AddressSanitizer and UndefinedBehaviorSanitizer."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -228,9 +229,12 @@ def draw_sequence(data, instance: BlockInstance, elements: dict | None = None,
 
 
 def parse_tensor(text: str) -> TensorType:
-    """'f32[1, 10]' -> TensorType."""
-    name, _, rest = text.strip().partition("[")
-    dims = tuple(int(d) for d in rest.rstrip("]").split(",") if d.strip()) if rest else (1,)
-    if any(d <= 0 for d in dims):
+    """'f32[1, 10]' -> TensorType ('f32' alone is f32[1])."""
+    match = re.fullmatch(r"\s*(\w+)\s*(?:\[([\d\s,]*)\])?\s*", text)
+    if match is None:
+        raise ValueError(f"'{text}' is not a type with dimensions")
+    name, rest = match.groups()
+    dims = tuple(int(d) for d in rest.split(",") if d.strip()) if rest is not None else (1,)
+    if not dims or any(d <= 0 for d in dims):
         raise ValueError(f"dimensions must be positive: {text}")
     return TensorType(ElementType.parse(name), dims)

@@ -22,7 +22,7 @@ import numpy as np
 from rune.blocks.arguments import convert
 from rune.blocks.derive import derive_values
 from rune.blocks.entry_points import missing_entry_points
-from rune.blocks.manifest import BlockManifest
+from rune.blocks.manifest import BlockManifest, BlockTypeError
 from rune.blocks.python_modules import load_module
 from rune.compiler.codegen import arg_initialisers, render_args_header
 from rune.diagnostics import RuneError
@@ -170,6 +170,9 @@ class BlockInstance:
         for name, value in self.args.items():
             spec = self.block.arg_spec(name)
             full[spec.name] = convert(spec, value, lambda r: b"")
+        missing = self.block.missing_args(full)
+        if missing:
+            raise BlockTypeError(f"it needs the argument(s) {', '.join(missing)} (give each with --arg NAME=VALUE)")
         self.args = full = self.block.complete_args(self.inputs, full)
         self.derived = derive_values(self.block, full)
         values = {**full, **self.derived}

@@ -106,6 +106,10 @@ class BlockManifest:
             names.setdefault("input", views[0])
         return names
 
+    def missing_args(self, given) -> list[str]:
+        """The required arguments not among `given` (names)."""
+        return [spec.name for spec in self.args.values() if spec.required and spec.name not in given]
+
     def complete_args(self, inputs: list[TensorType], args: dict[str, Any]) -> dict[str, Any]:
         """The arguments with the defaults that depend on the inputs (`default_expr`) filled in.
 

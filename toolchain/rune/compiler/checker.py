@@ -159,7 +159,7 @@ class _Checker:
         stage.args = self.convert_args(decl, stage.block.args, stage.block.arg_spec, f"block '{stage.block.name}'")
         if stage.args is None:
             return False
-        missing = [a.name for a in stage.block.args.values() if a.required and a.name not in stage.args]
+        missing = stage.block.missing_args(stage.args)
         if missing:
             self.diag.error(f"block '{stage.block.name}' needs the argument(s) {', '.join(missing)}",
                             decl.location, stage=decl.name,

@@ -84,7 +84,7 @@ def human(output: Output, top: int = 5, labels: list[str] | None = None) -> str:
     shape = f"{output.type_name}[{', '.join(map(str, output.dimensions))}]"
     head = f"[{output.channel}] {output.source} {shape}:"
     if output.type_name == "utf8":
-        return f"{head} " + ", ".join(output.value)
+        return f"{head} " + ", ".join(map(printable, output.value))
     flat = output.value.reshape(-1)
     if labels is not None and len(labels) < flat.size:
         labels = None
@@ -95,6 +95,14 @@ def human(output: Output, top: int = 5, labels: list[str] | None = None) -> str:
     order = np.argsort(-flat.astype(np.float64), kind="stable")[:top]
     best = ", ".join(f"{labels[i] if labels else f'#{i}'}={_short(flat[i], output.type_name)}" for i in order)
     return f"{head} top {top} of {flat.size}: {best}"
+
+
+def printable(text: str) -> str:
+    """A string as a terminal may show it: control characters (a line break that would forge an
+    output line, an escape sequence that would drive the terminal) written as JSON escapes."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else json.dumps(c)[1:-1] for c in text)
 
 
 SELECTORS = ("argmax", "most_confident_indices")  # blocks whose outputs are indices into their input

@@ -58,8 +58,12 @@ def sources_from_flags(capabilities: list[CapabilitySpec], files: dict[str, list
         paths = list(files.get(flag, []))
         candidates = [c for c in capabilities if c.kind == kind and c.index not in sources]
         if len(paths) > len(candidates):
+            named_already = [c.stage for c in capabilities if c.kind == kind and c.index in sources]
             raise RunError(f"{len(paths)} --{flag} file(s) given, but the rune has {len(candidates)} {kind} "
-                           f"capabilit{'y' if len(candidates) == 1 else 'ies'} without a source")
+                           f"capabilit{'y' if len(candidates) == 1 else 'ies'} without a source"
+                           + (f" (--capability feeds {', '.join(repr(n) for n in named_already)})"
+                              if named_already else ""),
+                           hint=f"give each {kind} capability one file, with --{flag} or --capability NAME:PATH")
         by_number = {int(c.args["source"]): c for c in candidates if c.args.get("source") is not None}
         in_order = [c for c in candidates if c.args.get("source") is None]
         for position, path in enumerate(paths):
