@@ -152,6 +152,34 @@ def test_an_empty_recording_is_silence_with_a_warning(tmp_path):
     assert samples.shape == (16000,) and not samples.any()
 
 
+def test_input_a_capability_leaves_unused_is_warned_about_once(tmp_path):
+    from scipy.io import wavfile
+
+    from rune.runtime import AccelSource
+
+    wavfile.write(tmp_path / "long.wav", 16000, np.ones(40000, np.int16))
+    (tmp_path / "a.csv").write_text("1,2,3\n4,5,6\n7,8,9\n")
+    (tmp_path / "r.bin").write_bytes(bytes(10))
+    cases = [(SoundSource(tmp_path / "long.wav"), SOUND_1S,
+              "long.wav holds 2500 ms of audio; capability 'cap' takes 1000 ms, so only its beginning is used "
+              "(--stride-ms streams all of it)"),
+             (AccelSource(tmp_path / "a.csv"), _spec("ACCEL", "f32", (2, 3), {"samples": 2}),
+              "a.csv has 3 rows of x, y, z; capability 'cap' takes the first 2"),
+             (RawSource(tmp_path / "r.bin"), _spec("RAW", "u8", (4,), {"length": 4}),
+              "r.bin has 10 bytes; capability 'cap' takes the first 4")]
+    for source, spec, message in cases:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            source.read(spec)
+            source.read(spec)
+        assert [str(w.message) for w in caught if w.category is InputWarning] == [f"{tmp_path}/{message}"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        streamed = SoundSource(tmp_path / "long.wav", stride_ms=500)
+        while streamed.remaining(SOUND_1S):
+            streamed.read(SOUND_1S)  # streaming uses all of it: nothing to say
+
+
 def test_unusual_sample_rates(tmp_path):
     from scipy.io import wavfile
 
@@ -338,7 +366,8 @@ def test_accel_and_raw(tmp_path):
     from rune.runtime import AccelSource
 
     (tmp_path / "a.csv").write_text("x,y,z\n1,2,3\n4,5,6\n7,8,9\n")
-    rows = AccelSource(tmp_path / "a.csv").read(_spec("ACCEL", "f32", (2, 3), {"samples": 2}))
+    with pytest.warns(InputWarning, match="a.csv has 3 rows of x, y, z; capability 'cap' takes the first 2"):
+        rows = AccelSource(tmp_path / "a.csv").read(_spec("ACCEL", "f32", (2, 3), {"samples": 2}))
     assert rows.tolist() == [[1, 2, 3], [4, 5, 6]]
     (tmp_path / "r.bin").write_bytes(struct.pack("<3h", -1, 2, 300))
     assert RawSource(tmp_path / "r.bin").read(_spec("RAW", "i16", (3,), {"length": 3})).tolist() == [-1, 2, 300]

@@ -126,6 +126,15 @@ class RandomSource(Source):
         return values.reshape(spec.dimensions)
 
 
+def unused(source: Source, message: str) -> None:
+    """Say once per source that part of its file is not used."""
+    import warnings
+
+    if not getattr(source, "said_unused", False):
+        source.said_unused = True
+        warnings.warn(message, InputWarning, stacklevel=3)
+
+
 # -- decoding files --------------------------------------------------------------------------
 
 @contextmanager
@@ -264,6 +273,10 @@ class SoundSource(Source):
         if len(window) < spec.count:  # a short recording is padded with silence
             self._warn_padding(len(window), spec.count, hz, spec.stage)
             window = np.concatenate([window, np.zeros(spec.count - len(window), np.int16)])
+        elif not self.stride_ms and len(samples) > spec.count * 1.01:  # (not resampling's extra sample)
+            unused(self, f"{self.path} holds {len(samples) * 1000 / hz:g} ms of audio; capability '{spec.stage}' "
+                         f"takes {spec.count * 1000 / hz:g} ms, so only its beginning is used (--stride-ms streams "
+                         "all of it)")
         if self.stride_ms:
             self.position += max(1, hz * self.stride_ms // 1000)
         return window.reshape(spec.dimensions)
@@ -362,6 +375,9 @@ class AccelSource(Source):
         if len(self.rows) < needed:
             raise SourceError(f"{self.path} has {len(self.rows)} rows of x, y, z; the capability needs {needed}",
                               stage=spec.stage)
+        if len(self.rows) > needed:
+            unused(self, f"{self.path} has {len(self.rows)} rows of x, y, z; capability '{spec.stage}' takes the "
+                         f"first {needed}")
         return self.rows[:needed].astype(np.float32).reshape(spec.dimensions)
 
     def _load(self) -> np.ndarray:
@@ -402,6 +418,8 @@ class RawSource(Source):
         if len(data) < spec.bytes:
             raise SourceError(f"{self.path} has {len(data)} bytes; the capability needs {spec.bytes}",
                               stage=spec.stage)
+        if len(data) > spec.bytes:
+            unused(self, f"{self.path} has {len(data)} bytes; capability '{spec.stage}' takes the first {spec.bytes}")
         return np.frombuffer(data[:spec.bytes], dtype=np.dtype(spec.dtype).newbyteorder("<")).reshape(spec.dimensions)
 
 
