@@ -144,8 +144,10 @@ class _YamlFrontEnd:
             return []
         pipeline = root["pipeline"]
         if not _is_mapping(pipeline) or not pipeline:
-            self.diag.error("'pipeline' must be a mapping of stage names to stages",
-                            self.value_at(root, "pipeline"))
+            self.diag.error("'pipeline' has no stages" if _is_mapping(pipeline)
+                            else "'pipeline' must be a mapping of stage names to stages",
+                            self.value_at(root, "pipeline"),
+                            hint="give it stages: a capability, processing blocks or a model, and an out stage")
             return []
         stages = []
         for name, body in pipeline.items():
