@@ -7,11 +7,13 @@ cache that point at the SCons installed with Rune and at Debian's arm-none-eabi-
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from rune.diagnostics import Diagnostic, RuneError
@@ -86,6 +88,24 @@ def run_pio(project: Path, targets: list[str], extra_env: dict[str, str] | None 
     env = environment()
     env.update(extra_env or {})
     try:
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
+        with _first_use_alone():
+            return subprocess.run(command, capture_output=True, text=True, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise RuneError(f"PlatformIO did not finish within {timeout:.0f} s") from None
+
+
+@contextmanager
+def _first_use_alone():
+    """While PlatformIO's core folder is new, one run at a time: the first run creates the folder
+    and installs the platform and packages into it, and two doing that at once trip over each
+    other (FileExistsError). Afterwards runs only read it and go in parallel."""
+    core = cache_dir() / "platformio" / "core"
+    ready = core / ".rune-ready"
+    if ready.exists():
+        yield
+        return
+    core.mkdir(parents=True, exist_ok=True)
+    with open(core.parent / "first-use.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
+        ready.touch()
