@@ -430,6 +430,27 @@ def test_random_values_follow_the_documented_formula():
         assert values.dtype == dtype and (values == expected).all(), type_name
 
 
+@pytest.mark.parametrize("type_name,low,high", [
+    ("f32", None, 100.0), ("f64", -5.0, 5.0), ("f32", 1e30, 3e38), ("f32", None, None), ("u8", None, None),
+    ("i64", None, None), ("u64", None, None), ("i8", -3, 9), ("i16", None, 100), ("u32", 5, 2 ** 32),
+    ("i64", -2 ** 63, 2 ** 63), ("u64", 0, 2 ** 64)])
+def test_large_random_tensors_are_drawn_at_once_with_the_same_values(type_name, low, high, monkeypatch):
+    """From VECTOR_FROM elements on, RAND draws with numpy: the values must be bit for bit those of
+    the element-by-element loop (and of every other host)."""
+    import rune.runtime.sources as sources
+
+    generator = SplitMix64(3)
+    assert [int(n) for n in generator.take_array(300)] == SplitMix64(3).take(300)
+    monkeypatch.setattr(sources, "VECTOR_FROM", 10 ** 9)
+    looped = sources.random_values(SplitMix64(3), type_name, 300, low, high)
+    monkeypatch.setattr(sources, "VECTOR_FROM", 1)
+    at_once, twice = SplitMix64(3), SplitMix64(3)
+    drawn = sources.random_values(at_once, type_name, 300, low, high)
+    assert drawn.dtype == looped.dtype and drawn.tobytes() == looped.tobytes()
+    twice.take(300)
+    assert at_once.state == twice.state, "the generator continues where the loop would"
+
+
 def _spec(kind, type_name, dims, args):
     from rune.runtime.sources import CapabilitySpec
     from rune.tensors import ElementType, TensorType

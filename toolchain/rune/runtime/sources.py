@@ -83,31 +83,52 @@ class SplitMix64:
         self.state = state
         return numbers
 
+    def take_array(self, count: int) -> np.ndarray:
+        """The same numbers as take(count), as uint64s computed all at once (numpy's uint64
+        arithmetic wraps as the generator's does): for large tensors."""
+        states = np.arange(1, count + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(self.state)
+        self.state = (self.state + count * 0x9E3779B97F4A7C15) & self.MASK
+        z = (states ^ (states >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
 
 UNIT = 1.0 / (1 << 53)
+# From this many elements on, RAND draws with numpy (a Python loop costs about 0.5 us an element;
+# numpy's cost per call dominates below it).
+VECTOR_FROM = 64
 
 
 def random_values(generator: SplitMix64, type_name: str, count: int, low, high) -> np.ndarray:
     """`count` values: floats uniform in [low, high) from 53 random bits (then rounded to the type),
     integers low + r mod (high - low), or all bits of the type when no range is given."""
     dtype = NUMPY_TYPES[type_name]
-    draws = generator.take(count)
+    many = count >= VECTOR_FROM
+    draws = generator.take_array(count) if many else generator.take(count)
     if type_name in ("f32", "f64"):
         low = 0.0 if low is None else float(low)
         span = (1.0 if high is None else float(high)) - low
+        if many:  # the same double operations, in the same order, element by element
+            return ((draws >> np.uint64(11)).astype(np.float64) * UNIT * span + low).astype(dtype)
         # Python floats are IEEE doubles: these are numpy's float64 operations, without numpy's
         # cost per call (which dominates for the usual handful of values).
         return np.array([low + (d >> 11) * UNIT * span for d in draws], dtype=dtype)
     bits = np.dtype(dtype).itemsize * 8
+    unsigned = np.dtype(f"u{bits // 8}")
     if low is None and high is None:
-        return np.array([d & ((1 << bits) - 1) for d in draws], dtype=np.uint64).astype(
-            np.dtype(f"u{bits // 8}")).view(dtype)
+        if many:
+            return draws.astype(unsigned).view(dtype)  # the low bits
+        return np.array([d & ((1 << bits) - 1) for d in draws], dtype=np.uint64).astype(unsigned).view(dtype)
     info = np.iinfo(dtype)
     low = info.min if low is None else int(low)
     high = info.max + 1 if high is None else int(high)
     if high <= low:
         raise SourceError(f"RAND needs min < max, got min={low}, max={high}")
     span = high - low
+    if many:
+        offsets = draws % np.uint64(span) if span < 1 << 64 else draws
+        # low + offset lies in the type: its bits are those of the wrapping uint64 sum
+        return (offsets + np.uint64(low % (1 << 64))).astype(unsigned).view(dtype)
     return np.array([low + d % span for d in draws], dtype=dtype)
 
 
