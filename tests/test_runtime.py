@@ -390,6 +390,14 @@ def test_accel_rows_are_numbers_or_a_header_of_names(tmp_path, text, message):
         AccelSource(tmp_path / "a.csv").read(_spec("ACCEL", "f32", (2, 3), {"samples": 2}))
 
 
+def test_a_byte_order_mark_does_not_make_the_first_row_a_header(tmp_path):
+    from rune.runtime import AccelSource
+
+    (tmp_path / "a.csv").write_text("\ufeff1,2,3\n4,5,6\n", encoding="utf-8")
+    rows = AccelSource(tmp_path / "a.csv").read(_spec("ACCEL", "f32", (2, 3), {"samples": 2}))
+    assert rows.tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
 @pytest.mark.parametrize("make", ["device", "pipe", "folder"])
 def test_a_source_reads_only_regular_files(tmp_path, make):
     """/dev/zero would fill the memory and a pipe could block for ever: both are refused at once."""

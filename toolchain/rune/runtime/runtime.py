@@ -155,7 +155,7 @@ class Runtime:
             raise RunError(str(e)) from None
         if self.host.error is not None:
             # Also when the rune carried on regardless: an import the host refused makes the
-            # inference faulty (docs/abi.md). Not a RuneError: a bug in the host, let it surface.
+            # inference faulty (docs/abi.md). What is not a RuneError is a bug in the host: it surfaces.
             raise self.host.error
         if code == abi.OK:
             return

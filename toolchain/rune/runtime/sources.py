@@ -405,7 +405,7 @@ class AccelSource(Source):
         import csv
 
         with decoding(self.path, "CSV file", hint="write one x,y,z row of numbers per line"):
-            with open(self.path, newline="", encoding="utf-8") as f:
+            with open(self.path, newline="", encoding="utf-8-sig") as f:  # (a byte-order mark is no header)
                 lines = list(csv.reader(f))
         rows = []
         for number, line in enumerate(lines, start=1):
